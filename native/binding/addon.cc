@@ -1,0 +1,40 @@
+// The addon's entry point: registers the model class and the runtime functions, nothing else.
+#include <napi.h>
+
+#include <cstdlib>
+
+#include "binding/model_wrap.h"
+#include "core/runtime.h"
+
+namespace histoscope::binding {
+namespace {
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  setThreadCount(info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0);
+  return Napi::Number::New(info.Env(), threadCount());
+}
+
+Napi::Value GetThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), threadCount());
+}
+
+Napi::Value CudaAvailable(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), cudaAvailable());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // HISTOSCOPE_THREADS overrides the default of all hardware threads.
+  const char* threads = std::getenv("HISTOSCOPE_THREADS");
+  configureRuntime(threads ? std::atoi(threads) : 0);
+  exports.Set("NativeModel", ModelWrap::Define(env));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("getThreads", Napi::Function::New(env, GetThreads));
+  exports.Set("cudaAvailable", Napi::Function::New(env, CudaAvailable));
+  exports.Set("libtorchVersion", Napi::String::New(env, libtorchVersion()));
+  return exports;
+}
+
+}  // namespace
+}  // namespace histoscope::binding
+
+NODE_API_MODULE(histoscope, histoscope::binding::Init)

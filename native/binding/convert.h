@@ -1,0 +1,30 @@
+// Reading JS arguments into core types and core results into JS values. The TypeScript side
+// (src/native.ts) validates first; these checks are the last line, with the same message form.
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "core/options.h"
+#include "core/preprocess.h"
+
+namespace histoscope::binding {
+
+// (data: Uint8Array, shape: [n, h, w, 3]) -> a view of the caller's pixels.
+ImageBatchView readImageBatch(const Napi::Value& data, const Napi::Value& shape);
+
+ClassifierOptions readClassifierOptions(const Napi::Value& value);
+AugmentOptions readAugmentOptions(const Napi::Object& object);
+
+std::vector<int64_t> readIntegers(const Napi::Value& value, const char* what);
+std::vector<double> readNumbers(const Napi::Value& value, const char* what);
+std::string readString(const Napi::Value& value, const char* what);
+
+// A float32 CPU tensor copied into a new Float32Array.
+Napi::Float32Array toFloat32Array(Napi::Env env, const torch::Tensor& tensor);
+
+}  // namespace histoscope::binding

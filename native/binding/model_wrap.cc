@@ -1,0 +1,235 @@
+#include "binding/model_wrap.h"
+
+#include <optional>
+
+#include "binding/convert.h"
+#include "binding/task_worker.h"
+
+namespace histoscope::binding {
+namespace {
+
+struct Done {};
+
+// Argument parsing runs on the main thread; core validation errors become JS errors there too.
+template <typename Fn>
+Napi::Value guarded(const Napi::Env& env, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, readableMessage(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, readableMessage(e.what()));
+  }
+}
+
+Napi::FunctionReference& constructor(Napi::Env env) {
+  return *env.GetInstanceData<Napi::FunctionReference>();
+}
+
+}  // namespace
+
+Napi::Function ModelWrap::Define(Napi::Env env) {
+  Napi::Function ctor = DefineClass(
+      env, "NativeModel",
+      {StaticMethod<&ModelWrap::Create>("create"), StaticMethod<&ModelWrap::Load>("load"),
+       InstanceMethod<&ModelWrap::LoadWeights>("loadWeights"),
+       InstanceMethod<&ModelWrap::Predict>("predict"),
+       InstanceMethod<&ModelWrap::TrainStep>("trainStep"),
+       InstanceMethod<&ModelWrap::Gradcam>("gradcam"), InstanceMethod<&ModelWrap::Save>("save"),
+       InstanceMethod<&ModelWrap::Info>("info"), InstanceMethod<&ModelWrap::Dispose>("dispose")});
+  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
+  return ctor;
+}
+
+Napi::Object ModelWrap::Wrap(Napi::Env env, std::shared_ptr<Classifier> classifier) {
+  auto holder = new std::shared_ptr<Classifier>(std::move(classifier));
+  auto external = Napi::External<std::shared_ptr<Classifier>>::New(
+      env, holder, [](Napi::Env, std::shared_ptr<Classifier>* p) { delete p; });
+  return constructor(env).New({external});
+}
+
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
+  if (info.Length() != 1 || !info[0].IsExternal()) {
+    throw Napi::TypeError::New(info.Env(),
+                               "NativeModel is created with NativeModel.create() or .load().");
+  }
+  classifier_ = *info[0].As<Napi::External<std::shared_ptr<Classifier>>>().Data();
+  // Counts never change, so info() never waits for the model's lock.
+  parameters_ = classifier_->parameterCount(false);
+  trainable_parameters_ = classifier_->parameterCount(true);
+}
+
+std::shared_ptr<Classifier> ModelWrap::live(const Napi::Env& env) const {
+  if (!classifier_) {
+    throw Napi::Error::New(env, "This model was disposed; load it again to use it.");
+  }
+  return classifier_;
+}
+
+Napi::Value ModelWrap::Create(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto options = readClassifierOptions(info[0]);
+    return TaskWorker<std::shared_ptr<Classifier>>::Start(
+        env, "histoscope.create",
+        [options] { return std::make_shared<Classifier>(options); },
+        [](Napi::Env env, std::shared_ptr<Classifier>& c) { return Wrap(env, c); });
+  });
+}
+
+Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto path = readString(info[0], "the checkpoint path");
+    auto device = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : std::string("auto");
+    struct Loaded {
+      std::shared_ptr<Classifier> classifier;
+      CheckpointInfo info;
+    };
+    return TaskWorker<Loaded>::Start(
+        env, "histoscope.load",
+        [path, device] {
+          Loaded loaded;
+          loaded.classifier = Classifier::load(path, device, &loaded.info);
+          return loaded;
+        },
+        [](Napi::Env env, Loaded& loaded) {
+          auto result = Napi::Object::New(env);
+          result.Set("model", Wrap(env, loaded.classifier));
+          result.Set("metadata", loaded.info.metadata_json);
+          result.Set("epoch", Napi::Number::New(env, static_cast<double>(loaded.info.epoch)));
+          return result;
+        });
+  });
+}
+
+Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto classifier = live(env);
+    auto path = readString(info[0], "the weights path");
+    return TaskWorker<WeightsReport>::Start(
+        env, "histoscope.loadWeights", [classifier, path] { return classifier->loadWeights(path); },
+        [](Napi::Env env, WeightsReport& report) {
+          auto result = Napi::Object::New(env);
+          result.Set("loaded", Napi::Number::New(env, static_cast<double>(report.loaded)));
+          result.Set("headDropped", Napi::Boolean::New(env, report.head_dropped));
+          auto notices = Napi::Array::New(env, report.notices.size());
+          for (size_t i = 0; i < report.notices.size(); ++i) notices.Set(i, report.notices[i]);
+          result.Set("notices", notices);
+          return result;
+        },
+        {Value()});
+  });
+}
+
+Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto classifier = live(env);
+    auto batch = readImageBatch(info[0], info[1]);
+    return TaskWorker<torch::Tensor>::Start(
+        env, "histoscope.predict", [classifier, batch] { return classifier->predict(batch); },
+        [](Napi::Env env, torch::Tensor& probs) -> Napi::Value { return toFloat32Array(env, probs); },
+        {Value(), info[0].As<Napi::Object>()});
+  });
+}
+
+Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto classifier = live(env);
+    auto batch = readImageBatch(info[0], info[1]);
+    auto labels = readIntegers(info[2], "labels");
+    std::vector<double> class_weights;
+    std::optional<AugmentOptions> augment;
+    if (info[3].IsObject()) {
+      auto options = info[3].As<Napi::Object>();
+      class_weights = readNumbers(options.Get("classWeights"), "classWeights");
+      if (options.Get("augment").IsObject()) {
+        augment = readAugmentOptions(options.Get("augment").As<Napi::Object>());
+      }
+    }
+    return TaskWorker<TrainStepResult>::Start(
+        env, "histoscope.trainStep",
+        [classifier, batch, labels, class_weights, augment] {
+          return classifier->trainStep(batch, labels, class_weights,
+                                       augment ? &*augment : nullptr);
+        },
+        [](Napi::Env env, TrainStepResult& step) {
+          auto result = Napi::Object::New(env);
+          result.Set("loss", Napi::Number::New(env, step.loss));
+          result.Set("logits", toFloat32Array(env, step.logits));
+          return result;
+        },
+        {Value(), info[0].As<Napi::Object>()});
+  });
+}
+
+Napi::Value ModelWrap::Gradcam(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto classifier = live(env);
+    auto image = readImageBatch(info[0], info[1]);
+    int64_t target = info[2].IsNumber() ? info[2].As<Napi::Number>().Int64Value() : -1;
+    return TaskWorker<GradCamResult>::Start(
+        env, "histoscope.gradcam", [classifier, image, target] { return classifier->gradcam(image, target); },
+        [](Napi::Env env, GradCamResult& cam) {
+          auto result = Napi::Object::New(env);
+          result.Set("cam", toFloat32Array(env, cam.cam));
+          result.Set("height", Napi::Number::New(env, static_cast<double>(cam.cam.size(0))));
+          result.Set("width", Napi::Number::New(env, static_cast<double>(cam.cam.size(1))));
+          result.Set("probabilities", toFloat32Array(env, cam.probabilities));
+          result.Set("targetClass", Napi::Number::New(env, static_cast<double>(cam.target_class)));
+          return result;
+        },
+        {Value(), info[0].As<Napi::Object>()});
+  });
+}
+
+Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto classifier = live(env);
+    auto path = readString(info[0], "the checkpoint path");
+    CheckpointInfo checkpoint;
+    checkpoint.metadata_json = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "{}";
+    checkpoint.epoch = info[2].IsNumber() ? info[2].As<Napi::Number>().Int64Value() : 0;
+    return TaskWorker<Done>::Start(
+        env, "histoscope.save",
+        [classifier, path, checkpoint] {
+          classifier->save(path, checkpoint);
+          return Done{};
+        },
+        [](Napi::Env env, Done&) { return env.Undefined(); }, {Value()});
+  });
+}
+
+Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto classifier = live(env);
+  const auto& options = classifier->options();
+  auto result = Napi::Object::New(env);
+  result.Set("device", classifier->device().str());
+  result.Set("numClasses", Napi::Number::New(env, static_cast<double>(options.num_classes)));
+  result.Set("trainable", toString(options.trainable));
+  result.Set("frozenBatchNorm", toString(options.frozen_batch_norm));
+  result.Set("precision", toString(options.precision));
+  result.Set("channelsLast", Napi::Boolean::New(env, options.channels_last));
+  result.Set("learningRate", Napi::Number::New(env, options.learning_rate));
+  result.Set("weightDecay", Napi::Number::New(env, options.weight_decay));
+  result.Set("imageSize", Napi::Number::New(env, static_cast<double>(options.image_size)));
+  result.Set("parameters", Napi::Number::New(env, static_cast<double>(parameters_)));
+  result.Set("trainableParameters", Napi::Number::New(env, static_cast<double>(trainable_parameters_)));
+  return result;
+}
+
+Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {
+  // Work already queued keeps its own reference and finishes; memory goes when it does.
+  classifier_.reset();
+  return info.Env().Undefined();
+}
+
+}  // namespace histoscope::binding

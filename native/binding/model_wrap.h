@@ -1,0 +1,41 @@
+// NativeModel: the JS handle of a core Classifier. Every computing method returns a Promise and
+// runs on a worker thread; a disposed model rejects every call.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "core/classifier.h"
+
+namespace histoscope::binding {
+
+class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  // Wraps an existing classifier in a new JS object (used when create/load finish).
+  static Napi::Object Wrap(Napi::Env env, std::shared_ptr<Classifier> classifier);
+
+  explicit ModelWrap(const Napi::CallbackInfo& info);
+
+ private:
+  static Napi::Value Create(const Napi::CallbackInfo& info);
+  static Napi::Value Load(const Napi::CallbackInfo& info);
+
+  Napi::Value LoadWeights(const Napi::CallbackInfo& info);
+  Napi::Value Predict(const Napi::CallbackInfo& info);
+  Napi::Value TrainStep(const Napi::CallbackInfo& info);
+  Napi::Value Gradcam(const Napi::CallbackInfo& info);
+  Napi::Value Save(const Napi::CallbackInfo& info);
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+
+  // The classifier, or a JS Error when disposed.
+  std::shared_ptr<Classifier> live(const Napi::Env& env) const;
+
+  std::shared_ptr<Classifier> classifier_;
+  int64_t parameters_ = 0;
+  int64_t trainable_parameters_ = 0;
+};
+
+}  // namespace histoscope::binding

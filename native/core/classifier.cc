@@ -1,0 +1,190 @@
+#include "core/classifier.h"
+
+#include <stdexcept>
+
+#include <torch/autograd.h>
+#include <torch/nn/functional/loss.h>
+#include <torch/nn/functional/upsampling.h>
+
+#include "core/autocast.h"
+#include "core/runtime.h"
+
+namespace histoscope {
+namespace F = torch::nn::functional;
+
+Classifier::Classifier(const ClassifierOptions& options)
+    : options_(options), device_(resolveDevice(options.device)), model_(nullptr) {
+  if (options_.num_classes < 2) throw std::invalid_argument("A classifier needs at least 2 classes.");
+  if (options_.image_size < 32) throw std::invalid_argument("Image size must be at least 32 pixels.");
+  torch::manual_seed(options_.seed);
+  model_ = ResNet50(1000);
+  model_->resetHead(options_.num_classes);
+  model_->to(device_);
+  applyTrainablePolicy();
+}
+
+void Classifier::applyTrainablePolicy() {
+  for (auto& item : model_->named_parameters()) {
+    const auto& name = item.key();
+    bool trainable = options_.trainable == TrainablePolicy::kAll ||
+                     name.rfind("fc.", 0) == 0 ||
+                     (options_.trainable == TrainablePolicy::kLayer4Fc && name.rfind("layer4.", 0) == 0);
+    item.value().set_requires_grad(trainable);
+  }
+  if (options_.channels_last) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : model_->parameters()) {
+      if (p.dim() == 4) p.set_data(p.data().contiguous(at::MemoryFormat::ChannelsLast));
+    }
+  }
+  std::vector<torch::Tensor> trainable;
+  for (auto& p : model_->parameters()) {
+    if (p.requires_grad()) trainable.push_back(p);
+  }
+  optimizer_ = std::make_unique<torch::optim::Adam>(
+      trainable,
+      torch::optim::AdamOptions(options_.learning_rate).weight_decay(options_.weight_decay));
+}
+
+void Classifier::enterTrainMode() {
+  model_->train();
+  if (options_.frozen_batch_norm == FrozenBatchNorm::kUpdate) return;
+  // Frozen stages keep their running statistics: put them back in eval mode.
+  model_->conv1->eval();
+  model_->bn1->eval();
+  if (options_.trainable == TrainablePolicy::kAll) return;
+  model_->layer1->eval();
+  model_->layer2->eval();
+  model_->layer3->eval();
+  if (options_.trainable == TrainablePolicy::kFc) model_->layer4->eval();
+}
+
+void Classifier::checkBatch(const ImageBatchView& batch) const {
+  if (!batch.data || batch.count <= 0 || batch.height <= 0 || batch.width <= 0) {
+    throw std::invalid_argument("Empty image batch: expected at least one RGB image.");
+  }
+}
+
+torch::Tensor Classifier::modelInput(const ImageBatchView& batch,
+                                     const AugmentOptions* augment) const {
+  auto images = toFloatImages(batch, options_.image_size, device_);
+  if (augment) images = augmentImages(images, *augment);
+  images = normalizeImageNet(images);
+  if (options_.channels_last) images = images.contiguous(at::MemoryFormat::ChannelsLast);
+  return images;
+}
+
+WeightsReport Classifier::loadWeights(const std::string& path) {
+  auto state = readStateDict(path);
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto report = applyStateDict(model_, state, path);
+  // Copying into parameters keeps their memory format, but a fresh optimiser state is needed:
+  // moments from before the new weights mean nothing.
+  applyTrainablePolicy();
+  return report;
+}
+
+torch::Tensor Classifier::predict(const ImageBatchView& batch) {
+  checkBatch(batch);
+  std::lock_guard<std::mutex> lock(mutex_);
+  torch::NoGradGuard no_grad;
+  model_->eval();
+  auto input = modelInput(batch, nullptr);
+  AutocastGuard autocast(device_.type(), torch::kBFloat16, options_.precision == Precision::kBf16);
+  auto logits = model_->forward(input);
+  return torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU);
+}
+
+TrainStepResult Classifier::trainStep(const ImageBatchView& batch,
+                                      const std::vector<int64_t>& labels,
+                                      const std::vector<double>& class_weights,
+                                      const AugmentOptions* augment) {
+  checkBatch(batch);
+  if (static_cast<int64_t>(labels.size()) != batch.count) {
+    throw std::invalid_argument("Got " + std::to_string(labels.size()) + " labels for " +
+                                std::to_string(batch.count) + " images.");
+  }
+  for (auto label : labels) {
+    if (label < 0 || label >= options_.num_classes) {
+      throw std::invalid_argument("Label " + std::to_string(label) + " is outside 0.." +
+                                  std::to_string(options_.num_classes - 1) + ".");
+    }
+  }
+  if (!class_weights.empty() && static_cast<int64_t>(class_weights.size()) != options_.num_classes) {
+    throw std::invalid_argument("Expected " + std::to_string(options_.num_classes) +
+                                " class weights, got " + std::to_string(class_weights.size()) + ".");
+  }
+
+  std::lock_guard<std::mutex> lock(mutex_);
+  enterTrainMode();
+  auto input = modelInput(batch, augment);
+  auto target = torch::tensor(labels, torch::kInt64).to(device_);
+  auto ce = F::CrossEntropyFuncOptions();
+  if (!class_weights.empty()) {
+    ce.weight(torch::tensor(class_weights, torch::kFloat64).to(torch::kFloat32).to(device_));
+  }
+
+  torch::Tensor logits, loss;
+  {
+    AutocastGuard autocast(device_.type(), torch::kBFloat16, options_.precision == Precision::kBf16);
+    logits = model_->forward(input);
+  }
+  loss = F::cross_entropy(logits.to(torch::kFloat32), target, ce);
+  optimizer_->zero_grad();
+  loss.backward();
+  optimizer_->step();
+  return {loss.item<double>(), logits.detach().to(torch::kFloat32).to(torch::kCPU)};
+}
+
+GradCamResult Classifier::gradcam(const ImageBatchView& image, int64_t target_class) {
+  checkBatch(image);
+  if (image.count != 1) throw std::invalid_argument("Grad-CAM takes exactly one image.");
+  if (target_class >= options_.num_classes) {
+    throw std::invalid_argument("Target class " + std::to_string(target_class) +
+                                " is outside 0.." + std::to_string(options_.num_classes - 1) + ".");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  model_->eval();
+  auto input = modelInput(image, nullptr);
+
+  // Only the head's graph is needed for d(score)/d(layer4 output): run the trunk without autograd
+  // and start a fresh leaf at layer4. No hooks outlive this call, and the graph is freed on return.
+  torch::Tensor features;
+  {
+    torch::NoGradGuard no_grad;
+    features = model_->features(input).to(torch::kFloat32).contiguous();
+  }
+  features.set_requires_grad(true);
+  auto logits = model_->head(features);
+  auto probabilities = torch::softmax(logits.detach(), 1)[0];
+  if (target_class < 0) target_class = probabilities.argmax().item<int64_t>();
+  auto gradients = torch::autograd::grad({logits[0][target_class]}, {features})[0];
+
+  torch::NoGradGuard no_grad;
+  auto channel_weights = gradients.mean({2, 3}, /*keepdim=*/true);  // [1, C, 1, 1]
+  auto cam = torch::relu((channel_weights * features.detach()).sum(1, /*keepdim=*/true));
+  cam = F::interpolate(cam, F::InterpolateFuncOptions()
+                                .size(std::vector<int64_t>{image.height, image.width})
+                                .mode(torch::kBilinear)
+                                .align_corners(false))[0][0];
+  // Min-max to 0..1; a flat map (no positive evidence anywhere) stays all zeros.
+  auto low = cam.min();
+  auto range = (cam.max() - low).item<double>();
+  cam = range > 1e-12 ? (cam - low) / range : torch::zeros_like(cam);
+  return {cam.to(torch::kCPU).contiguous(), probabilities.to(torch::kCPU), target_class};
+}
+
+void Classifier::setLearningRate(double learning_rate) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  options_.learning_rate = learning_rate;
+  for (auto& group : optimizer_->param_groups()) {
+    static_cast<torch::optim::AdamOptions&>(group.options()).lr(learning_rate);
+  }
+}
+
+int64_t Classifier::parameterCount(bool trainable_only) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return histoscope::parameterCount(*model_, trainable_only);
+}
+
+}  // namespace histoscope

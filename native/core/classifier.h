@@ -1,0 +1,80 @@
+// The benign/malignant classifier: a ResNet-50, its optimiser and its settings, with the four
+// things the rest of Histoscope asks of it (train step, predict, Grad-CAM, save/load).
+// Every public method is safe to call from any thread; calls on one classifier run one at a
+// time, because training mode, autograd and BatchNorm state are per model.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <torch/optim/adam.h>
+
+#include "core/options.h"
+#include "core/preprocess.h"
+#include "core/resnet.h"
+#include "core/weights.h"
+
+namespace histoscope {
+
+struct TrainStepResult {
+  double loss = 0;
+  torch::Tensor logits;  // [N, classes], float32, CPU
+};
+
+struct GradCamResult {
+  torch::Tensor cam;            // [H, W] in 0..1 at the input image's size, float32, CPU
+  torch::Tensor probabilities;  // [classes], float32, CPU
+  int64_t target_class = 0;
+};
+
+struct CheckpointInfo {
+  std::string metadata_json;  // opaque to the core: the TypeScript side owns its schema
+  int64_t epoch = 0;
+};
+
+class Classifier {
+ public:
+  explicit Classifier(const ClassifierOptions& options);
+
+  WeightsReport loadWeights(const std::string& path);
+
+  // Softmax probabilities [N, classes] in eval mode, without autograd.
+  torch::Tensor predict(const ImageBatchView& batch);
+
+  // One optimiser step of class-weighted cross-entropy on an augmented batch.
+  // `class_weights` empty means unweighted. `augment` null means no augmentation.
+  TrainStepResult trainStep(const ImageBatchView& batch, const std::vector<int64_t>& labels,
+                            const std::vector<double>& class_weights,
+                            const AugmentOptions* augment);
+
+  // Grad-CAM on layer4's output for one image; target_class < 0 means the predicted class.
+  GradCamResult gradcam(const ImageBatchView& image, int64_t target_class);
+
+  void setLearningRate(double learning_rate);
+
+  // Weights, optimiser state, epoch, settings and metadata in one file, written atomically.
+  void save(const std::string& path, const CheckpointInfo& info);
+  // Restores a file written by save(); `device` overrides the device it was trained on.
+  static std::unique_ptr<Classifier> load(const std::string& path, const std::string& device,
+                                          CheckpointInfo* info);
+
+  const ClassifierOptions& options() const { return options_; }
+  c10::Device device() const { return device_; }
+  int64_t parameterCount(bool trainable_only) const;
+
+ private:
+  void applyTrainablePolicy();
+  void enterTrainMode();
+  void checkBatch(const ImageBatchView& batch) const;
+  torch::Tensor modelInput(const ImageBatchView& batch, const AugmentOptions* augment) const;
+
+  ClassifierOptions options_;
+  c10::Device device_;
+  ResNet50 model_;
+  std::unique_ptr<torch::optim::Adam> optimizer_;
+  mutable std::mutex mutex_;
+};
+
+}  // namespace histoscope

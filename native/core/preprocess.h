@@ -1,0 +1,47 @@
+// From the uint8 RGB images TypeScript hands over to normalised model input, on the model's
+// device: resize, on-device augmentation (training only) and ImageNet normalisation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <torch/types.h>
+
+namespace histoscope {
+
+// A view of caller-owned pixels: N images, H x W, 3 channels, uint8, NHWC, RGB.
+struct ImageBatchView {
+  const uint8_t* data = nullptr;
+  int64_t count = 0;
+  int64_t height = 0;
+  int64_t width = 0;
+};
+
+// How rotated images are filled where the rotation uncovers the corners.
+//   reflection: mirror the tissue (default: no artificial edges for the CNN to learn)
+//   border:     repeat the edge pixels
+//   black:      zeros before normalisation
+//   white:      like an empty glass slide
+enum class RotationFill { kReflection, kBorder, kBlack, kWhite };
+RotationFill parseRotationFill(const std::string& name);
+
+struct AugmentOptions {
+  bool horizontal_flip = true;   // p = 0.5 per image
+  bool vertical_flip = true;     // p = 0.5 per image
+  bool right_angle_rotation = true;  // k * 90 degrees, k uniform in {0,1,2,3}
+  double max_rotation_degrees = 0;   // extra arbitrary angle, uniform in [-d, d]; 0 = none
+  RotationFill fill = RotationFill::kReflection;
+  uint64_t seed = 0;  // the same seed gives the same augmentation on any device
+};
+
+// uint8 NHWC -> float NCHW in [0,1] on `device`, bilinearly resized to size x size when needed.
+torch::Tensor toFloatImages(const ImageBatchView& batch, int64_t size, const c10::Device& device);
+
+// Random flips and rotations, drawn per image on the host from `options.seed` (so results do not
+// depend on the device's random generator) and applied on the device.
+torch::Tensor augmentImages(const torch::Tensor& images, const AugmentOptions& options);
+
+// (x - mean) / std with ImageNet's channel statistics, as torchvision's weights expect.
+torch::Tensor normalizeImageNet(const torch::Tensor& images);
+
+}  // namespace histoscope

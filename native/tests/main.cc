@@ -1,0 +1,35 @@
+// Runs every registered native test; the last line follows the "N passed, N failed" form.
+// An optional argument filters tests by substring.
+#include <cstring>
+#include <iostream>
+
+#include "harness.h"
+
+namespace histoscope::testing {
+std::vector<TestCase>& registry() {
+  static std::vector<TestCase> tests;
+  return tests;
+}
+}  // namespace histoscope::testing
+
+int main(int argc, char** argv) {
+  using namespace histoscope::testing;
+  const char* filter = argc > 1 ? argv[1] : nullptr;
+  int passed = 0, failed = 0, skipped = 0;
+  for (const auto& test : registry()) {
+    if (filter && test.name.find(filter) == std::string::npos) continue;
+    try {
+      test.body();
+      ++passed;
+      std::cout << "ok    " << test.name << std::endl;
+    } catch (const Skip& e) {
+      ++skipped;
+      std::cout << "skip  " << test.name << ": " << e.what() << std::endl;
+    } catch (const std::exception& e) {
+      ++failed;
+      std::cout << "FAIL  " << test.name << "\n      " << e.what() << std::endl;
+    }
+  }
+  std::cout << passed << " passed, " << failed << " failed, " << skipped << " skipped" << std::endl;
+  return failed == 0 ? 0 : 1;
+}

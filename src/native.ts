@@ -1,0 +1,298 @@
+// The one door to the C++ addon: the only module that loads the `.node` file. It validates every
+// argument before it crosses, types the results, and turns native failures into Errors whose stack
+// points at the caller's line (as sharp does), not at this file.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { expectInteger, expectNumber, expectOneOf, expectString, invalid } from './util/expect';
+
+export const TRAINABLE_POLICIES = ['fc', 'layer4+fc', 'all'] as const;
+export type TrainablePolicy = (typeof TRAINABLE_POLICIES)[number];
+export const PRECISIONS = ['fp32', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+export const FROZEN_BATCH_NORM = ['frozen', 'update'] as const;
+export type FrozenBatchNorm = (typeof FROZEN_BATCH_NORM)[number];
+export const ROTATION_FILLS = ['reflection', 'border', 'black', 'white'] as const;
+export type RotationFill = (typeof ROTATION_FILLS)[number];
+
+export interface ModelOptions {
+  /** Output classes; 2 = benign (0) / malignant (1). */
+  numClasses?: number;
+  /** Parameters the optimiser updates; the study trains 'layer4+fc'. */
+  trainable?: TrainablePolicy;
+  /** Frozen layers' BatchNorm: 'frozen' keeps ImageNet statistics, 'update' is PyTorch's usual model.train(). */
+  frozenBatchNorm?: FrozenBatchNorm;
+  precision?: Precision;
+  /** 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'. */
+  device?: string;
+  channelsLast?: boolean;
+  learningRate?: number;
+  weightDecay?: number;
+  /** Side of the square model input; images of another size are resized on the device. */
+  imageSize?: number;
+  /** Seed for the initialisation of weights no file provides (the new head). */
+  seed?: number;
+}
+
+/** uint8 RGB pixels, NHWC: shape [n, height, width, 3]. */
+export interface ImageBatch {
+  data: Uint8Array;
+  shape: readonly [number, number, number, number];
+}
+
+export interface AugmentOptions {
+  horizontalFlip?: boolean;
+  verticalFlip?: boolean;
+  rightAngleRotation?: boolean;
+  /** Extra rotation by a uniform angle in [-d, d] degrees; 0 = none. */
+  maxRotationDegrees?: number;
+  /** What fills the corners an arbitrary rotation uncovers (default 'reflection'). */
+  fill?: RotationFill;
+  /** Same seed, same augmentation, on any device. */
+  seed: number;
+}
+
+export interface TrainStepOptions {
+  classWeights?: number[];
+  augment?: AugmentOptions | null;
+}
+
+export interface TrainStepResult {
+  loss: number;
+  /** [n][classes] logits before softmax. */
+  logits: number[][];
+}
+
+export interface GradCamResult {
+  /** height*width values in 0..1, row-major, at the input image's size. */
+  cam: Float32Array;
+  width: number;
+  height: number;
+  probabilities: number[];
+  targetClass: number;
+}
+
+export interface WeightsReport {
+  loaded: number;
+  headDropped: boolean;
+  notices: string[];
+}
+
+export interface ModelInfo {
+  device: string;
+  numClasses: number;
+  trainable: TrainablePolicy;
+  frozenBatchNorm: FrozenBatchNorm;
+  precision: Precision;
+  channelsLast: boolean;
+  learningRate: number;
+  weightDecay: number;
+  imageSize: number;
+  parameters: number;
+  trainableParameters: number;
+}
+
+interface NativeModelHandle {
+  loadWeights(file: string): Promise<WeightsReport>;
+  predict(data: Uint8Array, shape: readonly number[]): Promise<Float32Array>;
+  trainStep(data: Uint8Array, shape: readonly number[], labels: Int32Array,
+    options: { classWeights?: number[]; augment?: AugmentOptions }): Promise<{ loss: number; logits: Float32Array }>;
+  gradcam(data: Uint8Array, shape: readonly number[], targetClass: number): Promise<{
+    cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number;
+  }>;
+  save(file: string, metadata: string, epoch: number): Promise<void>;
+  info(): ModelInfo;
+  dispose(): void;
+}
+
+interface Addon {
+  NativeModel: {
+    create(options: ModelOptions): Promise<NativeModelHandle>;
+    load(file: string, device: string): Promise<{ model: NativeModelHandle; metadata: string; epoch: number }>;
+  };
+  setThreads(threads: number): number;
+  getThreads(): number;
+  cudaAvailable(): boolean;
+  libtorchVersion: string;
+}
+
+const ADDON_PATH = path.resolve(__dirname, '..', ...(path.basename(path.resolve(__dirname, '..')) === 'dist' ? ['..'] : []),
+  'build', 'Release', 'histoscope.node');
+
+let addon: Addon | undefined;
+function native(): Addon {
+  if (!addon) {
+    if (!fs.existsSync(ADDON_PATH)) {
+      throw new Error(`The native addon is not built (${path.relative(process.cwd(), ADDON_PATH)} is missing). ` +
+        'Run `npm ci` (or `npm run build:native`) after `bash scripts/setup.sh`.');
+    }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    addon = require(ADDON_PATH) as Addon;
+  }
+  return addon;
+}
+
+/** Runs a native call; a rejection becomes an Error with the native message and the caller's stack. */
+async function call<T>(run: () => Promise<T>): Promise<T> {
+  const caller = new Error();
+  try {
+    return await run();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const error = new Error(message);
+    error.stack = `Error: ${message}\n${(caller.stack ?? '').split('\n').slice(2).join('\n')}`;
+    throw error;
+  }
+}
+
+function checkBatch(batch: ImageBatch, name: string, single = false): void {
+  if (!(batch?.data instanceof Uint8Array)) throw invalid('Uint8Array of RGB pixels', `${name}.data`, batch?.data);
+  const shape = batch.shape;
+  if (!Array.isArray(shape) || shape.length !== 4 || shape[3] !== 3) {
+    throw invalid('[n, height, width, 3]', `${name}.shape`, shape);
+  }
+  expectInteger(shape[0], `${name}.shape[0] (images)`, 1, single ? 1 : 4096);
+  expectInteger(shape[1], `${name}.shape[1] (height)`, 1, 16384);
+  expectInteger(shape[2], `${name}.shape[2] (width)`, 1, 16384);
+  const expected = shape[0] * shape[1] * shape[2] * 3;
+  if (batch.data.length !== expected) {
+    throw invalid(`${expected} bytes (${shape.join('x')})`, `${name}.data`, batch.data);
+  }
+}
+
+function checkOptions(options: ModelOptions): ModelOptions {
+  if (options.numClasses !== undefined) expectInteger(options.numClasses, 'numClasses', 2, 1000);
+  if (options.trainable !== undefined) expectOneOf(options.trainable, 'trainable', TRAINABLE_POLICIES);
+  if (options.frozenBatchNorm !== undefined) expectOneOf(options.frozenBatchNorm, 'frozenBatchNorm', FROZEN_BATCH_NORM);
+  if (options.precision !== undefined) expectOneOf(options.precision, 'precision', PRECISIONS);
+  if (options.device !== undefined && !/^(auto|cpu|cuda(:\d+)?)$/.test(options.device)) {
+    throw invalid("'auto', 'cpu', 'cuda' or 'cuda:N'", 'device', options.device);
+  }
+  if (options.learningRate !== undefined) expectNumber(options.learningRate, 'learningRate', 0, 10);
+  if (options.weightDecay !== undefined) expectNumber(options.weightDecay, 'weightDecay', 0, 10);
+  if (options.imageSize !== undefined) expectInteger(options.imageSize, 'imageSize', 32, 4096);
+  if (options.seed !== undefined) expectInteger(options.seed, 'seed', 0, Number.MAX_SAFE_INTEGER);
+  return options;
+}
+
+function rows(values: Float32Array, columns: number): number[][] {
+  const out: number[][] = [];
+  for (let i = 0; i < values.length; i += columns) out.push(Array.from(values.subarray(i, i + columns)));
+  return out;
+}
+
+/** A ResNet-50 benign/malignant classifier living in the native core. */
+export class Model {
+  private handle: NativeModelHandle | null;
+  private readonly classes: number;
+
+  private constructor(handle: NativeModelHandle) {
+    this.handle = handle;
+    this.classes = handle.info().numClasses;
+  }
+
+  /** A new model: ImageNet-shaped ResNet-50 with a fresh `numClasses` head, weights initialised as torchvision does. */
+  static async create(options: ModelOptions = {}): Promise<Model> {
+    checkOptions(options);
+    return new Model(await call(() => native().NativeModel.create(options)));
+  }
+
+  /** Restores a checkpoint written by `save`, with its metadata; `device` overrides where it runs. */
+  static async load(file: string, options: { device?: string } = {}): Promise<{ model: Model; metadata: unknown; epoch: number }> {
+    expectString(file, 'checkpoint path');
+    checkOptions({ device: options.device });
+    const loaded = await call(() => native().NativeModel.load(path.resolve(file), options.device ?? 'auto'));
+    return { model: new Model(loaded.model), metadata: JSON.parse(loaded.metadata), epoch: loaded.epoch };
+  }
+
+  get disposed(): boolean {
+    return this.handle === null;
+  }
+
+  private live(): NativeModelHandle {
+    if (!this.handle) throw new Error('This model was disposed; load it again to use it.');
+    return this.handle;
+  }
+
+  /** Copies a torchvision state dict (.pth zip or legacy, or .safetensors) into the model; strict on names and shapes. */
+  loadWeights(file: string): Promise<WeightsReport> {
+    expectString(file, 'weights path');
+    const handle = this.live();
+    return call(() => handle.loadWeights(path.resolve(file)));
+  }
+
+  /** Softmax probabilities per image ([n][classes]), eval mode, no gradients. */
+  async predict(batch: ImageBatch): Promise<number[][]> {
+    checkBatch(batch, 'batch');
+    const handle = this.live();
+    return rows(await call(() => handle.predict(batch.data, batch.shape)), this.classes);
+  }
+
+  /** One Adam step of class-weighted cross-entropy on the (optionally augmented) batch. */
+  async trainStep(batch: ImageBatch, labels: ArrayLike<number>, options: TrainStepOptions = {}): Promise<TrainStepResult> {
+    checkBatch(batch, 'batch');
+    if (labels.length !== batch.shape[0]) throw invalid(`${batch.shape[0]} labels`, 'labels', labels);
+    const labelArray = Int32Array.from(labels, (l, i) => expectInteger(l, `labels[${i}]`, 0, this.classes - 1));
+    const native: { classWeights?: number[]; augment?: AugmentOptions } = {};
+    if (options.classWeights) {
+      if (options.classWeights.length !== this.classes) throw invalid(`${this.classes} class weights`, 'classWeights', options.classWeights);
+      native.classWeights = options.classWeights.map((w, i) => expectNumber(w, `classWeights[${i}]`, 0));
+    }
+    if (options.augment) {
+      const a = options.augment;
+      expectInteger(a.seed, 'augment.seed', 0, Number.MAX_SAFE_INTEGER);
+      if (a.maxRotationDegrees !== undefined) expectNumber(a.maxRotationDegrees, 'augment.maxRotationDegrees', 0, 180);
+      if (a.fill !== undefined) expectOneOf(a.fill, 'augment.fill', ROTATION_FILLS);
+      native.augment = a;
+    }
+    const handle = this.live();
+    const result = await call(() => handle.trainStep(batch.data, batch.shape, labelArray, native));
+    return { loss: result.loss, logits: rows(result.logits, this.classes) };
+  }
+
+  /** Grad-CAM on layer4 for one image: a 0..1 map at the image's size, plus the probabilities. */
+  async gradcam(image: ImageBatch, options: { targetClass?: number; layer?: 'layer4' } = {}): Promise<GradCamResult> {
+    checkBatch(image, 'image', true);
+    if (options.layer !== undefined) expectOneOf(options.layer, 'layer', ['layer4'] as const);
+    const target = options.targetClass === undefined ? -1 : expectInteger(options.targetClass, 'targetClass', 0, this.classes - 1);
+    const handle = this.live();
+    const result = await call(() => handle.gradcam(image.data, image.shape, target));
+    return { ...result, probabilities: Array.from(result.probabilities) };
+  }
+
+  /** Weights, optimiser state, epoch and metadata (JSON-serialisable) in one file, written atomically. */
+  async save(file: string, options: { metadata?: unknown; epoch?: number } = {}): Promise<void> {
+    expectString(file, 'checkpoint path');
+    const epoch = options.epoch === undefined ? 0 : expectInteger(options.epoch, 'epoch', 0);
+    const handle = this.live();
+    const target = path.resolve(file);
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    await call(() => handle.save(target, JSON.stringify(options.metadata ?? {}), epoch));
+  }
+
+  info(): ModelInfo {
+    return this.live().info();
+  }
+
+  /** Frees the model's memory once calls already running finish; later calls are rejected. */
+  dispose(): void {
+    this.handle?.dispose();
+    this.handle = null;
+  }
+}
+
+export function setThreads(threads: number): number {
+  return native().setThreads(expectInteger(threads, 'threads', 0, 1024));
+}
+
+export function getThreads(): number {
+  return native().getThreads();
+}
+
+export function cudaAvailable(): boolean {
+  return native().cudaAvailable();
+}
+
+export function libtorchVersion(): string {
+  return native().libtorchVersion;
+}

@@ -1,0 +1,19 @@
+// Public surface of the evaluation part: metrics from predictions, plots and tables from metrics.
+export * from './prediction-record';
+export * from './confusion-matrix';
+export * from './classification-metrics';
+export * from './roc';
+export * from './calibration';
+export * from './threshold';
+export * from './bootstrap';
+export * from './patient-level';
+export * from './subtype-accuracy';
+export * from './cross-validation';
+export * from './evaluation-report';
+export * from './markdown-table';
+export * from './plots/training-curves-plot';
+export * from './plots/confusion-matrix-plot';
+export * from './plots/roc-plot';
+export * from './plots/reliability-plot';
+export * from './plots/write-plot';
+export { escapeXml, niceTicks, FONT_FAMILY } from './plots/svg-kit';

@@ -37,4 +37,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
 }  // namespace
 }  // namespace histoscope::binding
 
-NODE_API_MODULE(histoscope, histoscope::binding::Init)
+// NODE_API_MODULE needs a plain identifier for the init function.
+static Napi::Object InitHistoscope(Napi::Env env, Napi::Object exports) {
+  return histoscope::binding::Init(env, exports);
+}
+NODE_API_MODULE(histoscope, InitHistoscope)

@@ -43,6 +43,7 @@ struct Skip : std::runtime_error {
       name, &HS_CONCAT(hs_test_, __LINE__));                                     \
   static void HS_CONCAT(hs_test_, __LINE__)()
 
+#undef CHECK
 #define CHECK(cond)                                                                       \
   do {                                                                                    \
     if (!(cond)) {                                                                        \

@@ -1,0 +1,151 @@
+// `histoscope index | split | synth`: commander wiring only. Each action calls a src/data function
+// the tests call too; failures print one line (what went wrong and the fix) and exit 1.
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import {
+  createProgress, DEFAULT_FRACTIONS, formatSummary, generateSynthetic, indexDataset, MAGNIFICATIONS, type Magnification,
+  makeSplit, readManifest, summarizeManifest, writeManifest, writeSplit,
+} from '../data';
+
+interface OptionSpec {
+  flags: string;
+  description: string;
+  defaultValue?: string | boolean;
+}
+
+function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command {
+  for (const s of specs) {
+    if (s.defaultValue === undefined) cmd.option(s.flags, s.description);
+    else cmd.option(s.flags, s.description, s.defaultValue);
+  }
+  return cmd;
+}
+
+/** Parses a CLI number; the message names the flag and what it expects. */
+function num(flag: string, v: string | undefined, integer = true): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`${flag} expects ${integer ? 'an integer' : 'a number'}, got "${v}".`);
+  return n;
+}
+
+function parseMagnifications(v: string | undefined): Magnification[] | undefined {
+  if (!v) return undefined;
+  return v.split(',').map((raw) => {
+    const m = (raw.trim().toUpperCase().replace(/X?$/, 'X')) as Magnification;
+    if (!MAGNIFICATIONS.includes(m)) throw new Error(`--mag expects 40X, 100X, 200X or 400X (comma-separated), got "${raw}".`);
+    return m;
+  });
+}
+
+/** Runs an action; errors become one line on stderr and exit code 1, never a stack trace. */
+function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      process.stderr.write(`histoscope: ${(err as Error).message.split('\n')[0]}\n`);
+      process.exitCode = 1;
+    }
+  };
+}
+
+const INDEX_OPTIONS: OptionSpec[] = [
+  { flags: '-o, --out <file>', description: 'manifest JSON to write (a CSV is written beside it)', defaultValue: 'manifest.json' },
+  { flags: '--concurrency <n>', description: 'files checked at once', defaultValue: '4' },
+  { flags: '--no-verify', description: 'read image headers only (faster; misses truncated files)' },
+  { flags: '--limit-input-pixels <n>', description: 'largest image accepted, in pixels', defaultValue: '100000000' },
+  { flags: '--json', description: 'progress and summary as JSON lines', defaultValue: false },
+];
+
+const SPLIT_OPTIONS: OptionSpec[] = [
+  { flags: '-m, --manifest <file>', description: 'manifest from `histoscope index`', defaultValue: 'manifest.json' },
+  { flags: '-o, --out <file>', description: 'split file to write', defaultValue: 'split.json' },
+  { flags: '--seed <n>', description: 'random seed', defaultValue: '42' },
+  { flags: '--train <f>', description: 'train fraction of patients', defaultValue: String(DEFAULT_FRACTIONS.train) },
+  { flags: '--val <f>', description: 'validation fraction of patients', defaultValue: String(DEFAULT_FRACTIONS.val) },
+  { flags: '--test <f>', description: 'test fraction of patients', defaultValue: String(DEFAULT_FRACTIONS.test) },
+  { flags: '--group-by <key>', description: 'patient (ID) or case (case number, stricter)', defaultValue: 'patient' },
+  { flags: '--cap <n>', description: 'max images per class per magnification (e.g. 500)' },
+  { flags: '--folds <k>', description: 'k-fold mode: k patient-wise folds (test = fold, val from the rest)' },
+  { flags: '--mag <list>', description: 'only these magnifications, e.g. 40X,100X' },
+];
+
+const SYNTH_OPTIONS: OptionSpec[] = [
+  { flags: '--patients <n>', description: 'number of patients (half benign, half malignant)', defaultValue: '16' },
+  { flags: '--images-per-patient <k>', description: 'images per patient at each magnification', defaultValue: '8' },
+  { flags: '--size <WxH>', description: 'tile size', defaultValue: '700x460' },
+  { flags: '--seed <n>', description: 'random seed (same seed → byte-identical PNGs)', defaultValue: '1' },
+  { flags: '--concurrency <n>', description: 'tiles rendered at once', defaultValue: '2' },
+  { flags: '--json', description: 'progress as JSON lines', defaultValue: false },
+];
+
+export function registerDataCommands(program: Command): void {
+  addOptions(program.command('index').argument('<dir>', 'BreakHis folder (any layout)')
+    .description('index a BreakHis folder: manifest (JSON + CSV) and a summary against the full dataset'), INDEX_OPTIONS)
+    .action(action(async (dir: string, o: Record<string, string | boolean>) => {
+      const json = o.json === true;
+      const manifest = await indexDataset(dir, {
+        concurrency: num('--concurrency', o.concurrency as string),
+        verify: o.verify !== false,
+        limitInputPixels: num('--limit-input-pixels', o.limitInputPixels as string),
+        progress: (total) => createProgress({ label: 'index', total, json }),
+      });
+      const files = await writeManifest(path.resolve(o.out as string), manifest);
+      const summary = summarizeManifest(manifest);
+      if (json) {
+        process.stdout.write(JSON.stringify({ event: 'summary', ...summary, manifest: files.json, csv: files.csv, skippedFiles: manifest.skipped, warningList: manifest.warnings }) + '\n');
+        return;
+      }
+      process.stdout.write(formatSummary(summary) + '\n');
+      for (const s of manifest.skipped.slice(0, 20)) process.stdout.write(`  skipped ${s.path}: ${s.reason}\n`);
+      if (manifest.skipped.length > 20) process.stdout.write(`  … ${manifest.skipped.length - 20} more skipped files in ${files.json}\n`);
+      for (const w of manifest.warnings.slice(0, 20)) process.stdout.write(`  warning: ${w}\n`);
+      if (manifest.warnings.length > 20) process.stdout.write(`  … ${manifest.warnings.length - 20} more warnings in ${files.json}\n`);
+      process.stdout.write(`Wrote ${files.json} and ${files.csv}\n`);
+    }));
+
+  addOptions(program.command('split')
+    .description('patient-wise, class-stratified, seeded train/val/test split (or k folds) of a manifest'), SPLIT_OPTIONS)
+    .action(action(async (o: Record<string, string>) => {
+      const manifestPath = path.resolve(o.manifest);
+      const outPath = path.resolve(o.out);
+      const groupBy = o.groupBy;
+      if (groupBy !== 'patient' && groupBy !== 'case') throw new Error(`--group-by expects "patient" or "case", got "${groupBy}".`);
+      const split = makeSplit(readManifest(manifestPath), {
+        seed: num('--seed', o.seed),
+        fractions: { train: num('--train', o.train, false)!, val: num('--val', o.val, false)!, test: num('--test', o.test, false)! },
+        groupBy,
+        capPerClass: num('--cap', o.cap),
+        folds: num('--folds', o.folds),
+        magnifications: parseMagnifications(o.mag),
+        manifestPath: path.relative(path.dirname(outPath), manifestPath),
+      });
+      await writeSplit(outPath, split);
+      for (const fold of split.splits) {
+        const parts = (['train', 'val', 'test'] as const).map((p) => {
+          const part = fold.parts[p];
+          return `${p} ${part.patients.length} patients, ${part.imagesByClass.benign} B / ${part.imagesByClass.malignant} M images`;
+        });
+        process.stdout.write(`${fold.name}: ${parts.join('; ')}\n`);
+      }
+      process.stdout.write(`Wrote ${outPath}\n`);
+    }));
+
+  addOptions(program.command('synth').argument('<out>', 'folder to create')
+    .description('write a synthetic BreakHis-like dataset (NOT tissue) for tests and the demo'), SYNTH_OPTIONS)
+    .action(action(async (out: string, o: Record<string, string | boolean>) => {
+      const size = /^(\d+)x(\d+)$/i.exec(o.size as string);
+      if (!size) throw new Error(`--size expects WIDTHxHEIGHT such as 700x460, got "${String(o.size)}".`);
+      const patients = num('--patients', o.patients as string)!;
+      const imagesPerPatient = num('--images-per-patient', o.imagesPerPatient as string)!;
+      const t0 = Date.now();
+      const r = await generateSynthetic(out, {
+        patients, imagesPerPatient, width: Number(size[1]), height: Number(size[2]), seed: num('--seed', o.seed as string),
+        concurrency: num('--concurrency', o.concurrency as string),
+        progress: (total) => createProgress({ label: 'synth', total, json: o.json === true }),
+      });
+      const secs = (Date.now() - t0) / 1000;
+      process.stdout.write(`Wrote ${r.written} synthetic tiles (${r.kept} already present) for ${r.patients.length} patients under ${r.root} in ${secs.toFixed(1)} s\n`);
+    }));
+}

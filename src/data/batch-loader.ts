@@ -1,0 +1,146 @@
+// Streams batches of decoded images as NHWC uint8 buffers with labels. Decoding runs with bounded
+// concurrency and `prefetch` batches ahead of the consumer, so the GPU does not wait on PNGs.
+import * as path from 'node:path';
+import { classIndex } from './breakhis-names';
+import { decodeImage, DEFAULT_IMAGE_SIZE, DEFAULT_LIMIT_INPUT_PIXELS, type ResizeFit } from './decode-image';
+import { ImageCache } from './image-cache';
+import type { ManifestEntry } from './manifest';
+import { deriveSeed, mulberry32, shuffled } from './prng';
+
+export interface ImageBatch {
+  /** n*h*w*3 bytes, RGB uint8, NHWC. */
+  data: Buffer;
+  shape: [number, number, number, 3];
+  /** 0 benign, 1 malignant. */
+  labels: number[];
+  entries: ManifestEntry[];
+}
+
+export interface BatchLoaderOptions {
+  batchSize: number;
+  /** Square side in pixels (default 224). */
+  size?: number;
+  fit?: ResizeFit;
+  /** Shuffle each epoch with this seed (epoch e uses a stream derived from seed and e); omit to keep order. */
+  shuffleSeed?: number;
+  /** Batches decoded ahead of the consumer (default 2). */
+  prefetch?: number;
+  /** Images decoded at once (default 2). */
+  concurrency?: number;
+  /** An ImageCache, or a byte budget for a new one; omit for no cache. */
+  cache?: ImageCache | number;
+  /** Drop a last, smaller batch (default false). */
+  dropLast?: boolean;
+  limitInputPixels?: number;
+}
+
+export interface LoaderStats {
+  imagesDecoded: number;
+  batchesStarted: number;
+  batchesYielded: number;
+}
+
+function positiveInt(name: string, v: number, min = 1): number {
+  if (!Number.isInteger(v) || v < min) throw new Error(`Expected ${name} to be an integer ≥ ${min} but received ${v}.`);
+  return v;
+}
+
+/** Limits how many async tasks run at once. */
+function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+export class BatchLoader implements AsyncIterable<ImageBatch> {
+  readonly cache?: ImageCache;
+  readonly stats: LoaderStats = { imagesDecoded: 0, batchesStarted: 0, batchesYielded: 0 };
+  private readonly size: number;
+  private readonly fit: ResizeFit;
+  private readonly prefetch: number;
+  private readonly batchSize: number;
+  private readonly limit: <T>(task: () => Promise<T>) => Promise<T>;
+  private nextEpoch = 0;
+
+  constructor(private readonly items: readonly ManifestEntry[], private readonly root: string, private readonly options: BatchLoaderOptions) {
+    this.batchSize = positiveInt('batchSize', options.batchSize);
+    this.size = positiveInt('size', options.size ?? DEFAULT_IMAGE_SIZE);
+    this.prefetch = positiveInt('prefetch', options.prefetch ?? 2, 0);
+    this.limit = limiter(positiveInt('concurrency', options.concurrency ?? 2));
+    this.fit = options.fit ?? 'fill';
+    if (options.cache !== undefined) this.cache = typeof options.cache === 'number' ? new ImageCache(options.cache) : options.cache;
+  }
+
+  /** Number of batches in one epoch. */
+  get length(): number {
+    const n = this.items.length / this.batchSize;
+    return this.options.dropLast ? Math.floor(n) : Math.ceil(n);
+  }
+
+  /** Entries of one epoch in the order they will be served. */
+  order(epoch: number): ManifestEntry[] {
+    if (this.options.shuffleSeed === undefined) return this.items.slice();
+    return shuffled(this.items, mulberry32(deriveSeed(this.options.shuffleSeed, `epoch/${epoch}`)));
+  }
+
+  /** Each `for await` is one epoch; successive loops are successive epochs. */
+  [Symbol.asyncIterator](): AsyncIterator<ImageBatch> {
+    return this.epoch(this.nextEpoch++)[Symbol.asyncIterator]();
+  }
+
+  async *epoch(epoch: number): AsyncGenerator<ImageBatch> {
+    const order = this.order(epoch);
+    const groups: ManifestEntry[][] = [];
+    for (let i = 0; i < order.length; i += this.batchSize) groups.push(order.slice(i, i + this.batchSize));
+    if (this.options.dropLast && groups.length && groups[groups.length - 1].length < this.batchSize) groups.pop();
+    const pending: Promise<ImageBatch>[] = [];
+    let started = 0;
+    const topUp = (n: number): void => {
+      while (started < groups.length && pending.length < n) {
+        const p = this.loadBatch(groups[started++]);
+        p.catch(() => undefined); // surfaced when the consumer reaches it
+        pending.push(p);
+      }
+    };
+    while (pending.length || started < groups.length) {
+      topUp(this.prefetch + 1);
+      const batch = await pending.shift()!;
+      // While the consumer works on this batch, `prefetch` more are decoding.
+      topUp(this.prefetch);
+      this.stats.batchesYielded++;
+      yield batch;
+    }
+  }
+
+  private async decodeOne(e: ManifestEntry): Promise<Buffer> {
+    const key = `${e.path}|${this.size}|${this.fit}`;
+    const cached = this.cache?.get(key);
+    if (cached) return cached;
+    const img = await this.limit(() => decodeImage(path.join(this.root, e.path), {
+      size: this.size, fit: this.fit, limitInputPixels: this.options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS,
+    }));
+    this.stats.imagesDecoded++;
+    this.cache?.set(key, img.data);
+    return img.data;
+  }
+
+  private async loadBatch(entries: ManifestEntry[]): Promise<ImageBatch> {
+    this.stats.batchesStarted++;
+    const images = await Promise.all(entries.map((e) => this.decodeOne(e)));
+    return {
+      data: Buffer.concat(images),
+      shape: [entries.length, this.size, this.size, 3],
+      labels: entries.map((e) => classIndex(e.cls)),
+      entries,
+    };
+  }
+}

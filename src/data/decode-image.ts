@@ -1,0 +1,75 @@
+// Any image sharp reads → RGB uint8 at the model's size. Used by training (file paths) and by
+// the web UI (uploaded buffers), so errors are sentences that name the file or the upload.
+import sharp from 'sharp';
+
+/** `fill` squashes to the square (what the study did); `cover` resizes the short side and centre-crops. */
+export type ResizeFit = 'fill' | 'cover';
+
+export interface DecodeOptions {
+  /** Output side in pixels (square) or [width, height]; default 224. */
+  size?: number | [number, number];
+  fit?: ResizeFit;
+  /** Guard against decompression bombs; default 100 megapixels. */
+  limitInputPixels?: number;
+  /** How errors name a Buffer input (default "The uploaded file"). */
+  name?: string;
+}
+
+export interface DecodedImage {
+  /** width*height*3 bytes, RGB, row-major (HWC). */
+  data: Buffer;
+  width: number;
+  height: number;
+  /** Size after EXIF orientation, before resizing. */
+  originalWidth: number;
+  originalHeight: number;
+}
+
+export const DEFAULT_IMAGE_SIZE = 224;
+export const DEFAULT_LIMIT_INPUT_PIXELS = 100_000_000;
+
+function checkSize(size: number | [number, number]): [number, number] {
+  const [w, h] = typeof size === 'number' ? [size, size] : size;
+  for (const v of [w, h]) {
+    if (!Number.isInteger(v) || v < 1 || v > 8192) throw new Error(`Expected an image size between 1 and 8192 but received ${v}.`);
+  }
+  return [w, h];
+}
+
+function explain(input: string | Buffer, name: string | undefined, err: Error, limit: number): Error {
+  const subject = typeof input === 'string' ? `The file ${input}` : (name ?? 'The uploaded file');
+  const detail = err.message.split('\n')[0];
+  if (/pixel limit/i.test(detail)) {
+    return new Error(`${subject} is larger than the pixel limit of ${(limit / 1e6).toFixed(limit < 1e6 ? 3 : 0)} megapixels (${detail}).`);
+  }
+  if (/missing|no such file|ENOENT/i.test(detail)) return new Error(`${subject} does not exist (${detail}).`);
+  return new Error(`${subject} is not an image sharp can read (${detail}).`);
+}
+
+export async function decodeImage(input: string | Buffer, options: DecodeOptions = {}): Promise<DecodedImage> {
+  const [width, height] = checkSize(options.size ?? DEFAULT_IMAGE_SIZE);
+  const fit = options.fit ?? 'fill';
+  if (fit !== 'fill' && fit !== 'cover') throw new Error(`Expected fit "fill" or "cover" but received ${String(fit)}.`);
+  const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
+  if (!Number.isInteger(limit) || limit < 1) throw new Error(`Expected a positive integer pixel limit but received ${limit}.`);
+  if (typeof input !== 'string' && !Buffer.isBuffer(input)) throw new Error('Expected a file path or a Buffer to decode.');
+  if (Buffer.isBuffer(input) && input.length === 0) throw new Error(`${options.name ?? 'The uploaded file'} is empty.`);
+  try {
+    const image = sharp(input, { limitInputPixels: limit, failOn: 'truncated' });
+    const meta = await image.metadata();
+    const originalWidth = meta.autoOrient?.width ?? meta.width ?? 0;
+    const originalHeight = meta.autoOrient?.height ?? meta.height ?? 0;
+    const data = await image
+      .rotate() // applies EXIF orientation
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb') // greyscale → 3 channels, 16-bit → 8-bit
+      .resize(width, height, { fit, position: 'centre' })
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
+      .toBuffer();
+    if (data.length !== width * height * 3) throw new Error(`decoded to ${data.length} bytes, expected ${width * height * 3}`);
+    return { data, width, height, originalWidth, originalHeight };
+  } catch (err) {
+    throw explain(input, options.name, err as Error, limit);
+  }
+}

@@ -1,0 +1,22 @@
+// `histoscope`: commander wiring only. Each part registers its commands from src/cli/*; every
+// command calls a library function that the tests call too.
+import { Command } from 'commander';
+
+import { registerDataCommands } from './cli/data-commands';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('histoscope')
+    .description('Benign/malignant classification of BreakHis histopathology images with ResNet-50 and Grad-CAM.')
+    .showHelpAfterError();
+  registerDataCommands(program);
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram().parseAsync(process.argv).catch((err: Error) => {
+    process.stderr.write(`histoscope: ${err.message.split('\n')[0]}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -175,6 +175,13 @@ function checkOptions(options: ModelOptions): ModelOptions {
   return options;
 }
 
+function softmax(logits: number[]): number[] {
+  const top = Math.max(...logits);
+  const exps = logits.map((l) => Math.exp(l - top));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
 function rows(values: Float32Array, columns: number): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < values.length; i += columns) out.push(Array.from(values.subarray(i, i + columns)));
@@ -223,6 +230,11 @@ export class Model {
 
   /** Softmax probabilities per image ([n][classes]), eval mode, no gradients. */
   async predict(batch: ImageBatch): Promise<number[][]> {
+    return (await this.logits(batch)).map(softmax);
+  }
+
+  /** Raw logits per image ([n][classes]), eval mode, no gradients. */
+  async logits(batch: ImageBatch): Promise<number[][]> {
     checkBatch(batch, 'batch');
     const handle = this.live();
     return rows(await call(() => handle.predict(batch.data, batch.shape)), this.classes);

@@ -132,7 +132,7 @@ Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
     auto batch = readImageBatch(info[0], info[1]);
     return TaskWorker<torch::Tensor>::Start(
         env, "histoscope.predict", [classifier, batch] { return classifier->predict(batch); },
-        [](Napi::Env env, torch::Tensor& probs) -> Napi::Value { return toFloat32Array(env, probs); },
+        [](Napi::Env env, torch::Tensor& logits) -> Napi::Value { return toFloat32Array(env, logits); },
         {Value(), info[0].As<Napi::Object>()});
   });
 }

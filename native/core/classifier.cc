@@ -91,8 +91,7 @@ torch::Tensor Classifier::predict(const ImageBatchView& batch) {
   model_->eval();
   auto input = modelInput(batch, nullptr);
   AutocastGuard autocast(device_.type(), torch::kBFloat16, options_.precision == Precision::kBf16);
-  auto logits = model_->forward(input);
-  return torch::softmax(logits.to(torch::kFloat32), 1).to(torch::kCPU);
+  return model_->forward(input).to(torch::kFloat32).to(torch::kCPU);
 }
 
 TrainStepResult Classifier::trainStep(const ImageBatchView& batch,

@@ -40,7 +40,8 @@ class Classifier {
 
   WeightsReport loadWeights(const std::string& path);
 
-  // Softmax probabilities [N, classes] in eval mode, without autograd.
+  // Logits [N, classes] (float32, CPU) in eval mode, without autograd. Callers take the softmax:
+  // logits are what parity tests against PyTorch compare.
   torch::Tensor predict(const ImageBatchView& batch);
 
   // One optimiser step of class-weighted cross-entropy on an augmented batch.

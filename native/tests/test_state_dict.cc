@@ -20,6 +20,7 @@
 // Debian's libtorch pulls in glog, whose CHECK aborts the process; the harness's must win.
 #undef CHECK
 #include "harness.h"
+#include "python_fixtures.h"
 
 namespace {
 
@@ -27,9 +28,7 @@ namespace fs = std::filesystem;
 using histoscope::NamedTensors;
 using histoscope::readStateDict;
 
-const char* kPython = "/usr/bin/python3";
 const char* kScript = "test/fixtures/make_state_dicts.py";
-constexpr int kSkipExitCode = 77;  // the script's "torch is not importable"
 
 std::string readText(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -63,53 +62,8 @@ const fs::path& scratch() {
   return dir.path;
 }
 
-// Runs the fixture script once per test run. On failure, remembers whether to skip (no torch)
-// or fail (the script itself broke), with its output.
-struct Fixtures {
-  fs::path dir;
-  bool skip = false;
-  std::string problem;
-};
-
-const Fixtures& fixtures() {
-  static const Fixtures made = [] {
-    Fixtures f;
-    f.dir = scratch() / "fixtures";
-    fs::create_directories(f.dir);
-    if (!fs::exists(kScript)) {
-      f.problem = std::string(kScript) + " not found; run the tests from the repository root";
-      return f;
-    }
-    if (!fs::exists(kPython)) {
-      f.skip = true;
-      f.problem = std::string(kPython) + " does not exist (it provides torch for the fixtures)";
-      return f;
-    }
-    const fs::path log = scratch() / "fixtures.log";
-    const std::string command = std::string("'") + kPython + "' '" + kScript + "' '" +
-                                f.dir.string() + "' > '" + log.string() + "' 2>&1";
-    const int status = std::system(command.c_str());
-#ifdef _WIN32
-    const int code = status;
-#else
-    const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-#endif
-    if (code == kSkipExitCode) {
-      f.skip = true;
-      f.problem = "fixtures need torch: " + readText(log);
-    } else if (code != 0) {
-      f.problem = command + " failed (exit " + std::to_string(code) + "): " + readText(log);
-    }
-    return f;
-  }();
-  return made;
-}
-
 fs::path fixture(const std::string& name) {
-  const Fixtures& f = fixtures();
-  if (f.skip) SKIP(f.problem);
-  if (!f.problem.empty()) throw std::runtime_error(f.problem);
-  return f.dir / name;
+  return histoscope::testing::pythonFixture(kScript, name);
 }
 
 uint32_t crc32(const uint8_t* data, size_t size) {

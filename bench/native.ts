@@ -1,0 +1,122 @@
+// `npm run bench:native`: img/s of a train step (layer4+fc, batch 32), inference (batch 32 and 1)
+// and Grad-CAM latency through the addon, and the same figures from the PyTorch (Python) reference
+// (bench/reference.py) in the same run, with the ratio ours / PyTorch. Prints a table and JSON.
+//
+// Options: --iterations N (5) --precision fp32[,bf16] --device cpu|cuda --python PATH --out FILE
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import { getThreads, libtorchVersion, Model } from '../src/native';
+import { writeJsonAtomic } from '../src/util/atomic-write';
+
+interface Figures {
+  implementation: string;
+  threads: number;
+  trainImagesPerSecond: number;
+  inferImagesPerSecond: number;
+  inferBatch1ImagesPerSecond: number;
+  gradcamMilliseconds: number;
+}
+
+function argument(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
+}
+
+async function timed(fn: () => Promise<unknown>, iterations: number, warmup: number): Promise<number> {
+  for (let i = 0; i < warmup; i++) await fn();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) await fn();
+  return Number(process.hrtime.bigint() - start) / 1e9 / iterations;
+}
+
+function randomPixels(count: number, seed: number): Uint8Array {
+  const data = new Uint8Array(count * 224 * 224 * 3);
+  let state = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    data[i] = state >>> 24;
+  }
+  return data;
+}
+
+async function measureOurs(precision: 'fp32' | 'bf16', device: string, iterations: number): Promise<Figures> {
+  const batchSize = 32;
+  const model = await Model.create({ precision, device, trainable: 'layer4+fc' });
+  try {
+    const batch = { data: randomPixels(batchSize, 1), shape: [batchSize, 224, 224, 3] as const };
+    const single = { data: batch.data.subarray(0, 224 * 224 * 3), shape: [1, 224, 224, 3] as const };
+    const labels = Array.from({ length: batchSize }, (_, i) => i % 2);
+    let step = 0;
+    const train = await timed(() => model.trainStep(batch, labels, {
+      classWeights: [1.5, 0.75],
+      augment: { seed: step++, horizontalFlip: true, verticalFlip: true, rightAngleRotation: true },
+    }), iterations, 2);
+    const infer = await timed(() => model.predict(batch), iterations, 2);
+    const infer1 = await timed(() => model.predict(single), iterations * 4, 2);
+    const cam = await timed(() => model.gradcam(single), iterations * 4, 2);
+    return {
+      implementation: `Histoscope (libtorch ${libtorchVersion()}, ${model.info().device})`,
+      threads: getThreads(),
+      trainImagesPerSecond: batchSize / train,
+      inferImagesPerSecond: batchSize / infer,
+      inferBatch1ImagesPerSecond: 1 / infer1,
+      gradcamMilliseconds: cam * 1000,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+function measurePyTorch(python: string, precision: string, device: string, iterations: number): Figures | string {
+  const result = spawnSync(python, [path.join(__dirname, 'reference.py'), '--device', device, '--precision', precision,
+    '--iterations', String(iterations), '--threads', String(getThreads())], { encoding: 'utf8' });
+  if (result.status !== 0) return `PyTorch reference did not run (${python}): ${(result.stderr || String(result.error)).trim().split('\n').pop()}`;
+  return JSON.parse(result.stdout.trim().split('\n').pop()!) as Figures;
+}
+
+const METRICS: [keyof Figures, string, boolean][] = [
+  ['trainImagesPerSecond', 'train step, layer4+fc, batch 32 (img/s)', true],
+  ['inferImagesPerSecond', 'inference, batch 32 (img/s)', true],
+  ['inferBatch1ImagesPerSecond', 'inference, batch 1 (img/s)', true],
+  ['gradcamMilliseconds', 'Grad-CAM, one 224x224 image (ms)', false],
+];
+
+async function main(): Promise<void> {
+  const iterations = Number(argument('iterations', '5'));
+  const device = argument('device', 'cpu');
+  const python = argument('python', '/usr/bin/python3');
+  const out = argument('out', path.join('bench', 'out', `native-${device}.json`));
+  const report: Record<string, unknown> = {
+    machine: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`,
+    date: new Date().toISOString(),
+    runs: [] as unknown[],
+  };
+  for (const precision of argument('precision', 'fp32').split(',') as ('fp32' | 'bf16')[]) {
+    const ours = await measureOurs(precision, device, iterations);
+    const reference = measurePyTorch(python, precision, device, iterations);
+    console.log(`\n${precision} on ${device} (${ours.threads} threads, ${iterations} timed iterations)`);
+    console.log(`${'measure'.padEnd(42)} ${'Histoscope'.padStart(11)} ${'PyTorch'.padStart(9)} ${'ratio'.padStart(7)}`);
+    const ratios: Record<string, number> = {};
+    for (const [key, label, higherIsBetter] of METRICS) {
+      const a = ours[key] as number;
+      const b = typeof reference === 'string' ? NaN : (reference[key] as number);
+      // Ratio > 1 always means Histoscope is faster.
+      const ratio = higherIsBetter ? a / b : b / a;
+      ratios[key] = ratio;
+      console.log(`${label.padEnd(42)} ${a.toFixed(2).padStart(11)} ${b.toFixed(2).padStart(9)} ${ratio.toFixed(2).padStart(7)}`);
+    }
+    if (typeof reference === 'string') console.log(reference);
+    (report.runs as unknown[]).push({ precision, device, ours, pytorch: reference, speedRatio: ratios });
+  }
+  console.log(JSON.stringify(report));
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  await writeJsonAtomic(out, report);
+}
+
+main().catch((err: Error) => {
+  console.error(`bench: ${err.message}`);
+  process.exitCode = 1;
+});

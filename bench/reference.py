@@ -1,0 +1,126 @@
+"""PyTorch (Python) reference of the benchmark in bench/native.ts: the same recipe and sizes.
+
+ResNet-50 (torchvision), 2-class head, layer4+fc trainable with frozen layers' BatchNorm in eval
+mode, Adam lr 1e-4 / wd 1e-4, class-weighted cross-entropy, channels_last, ImageNet normalisation
+from uint8 NHWC input, on-device flips per image for training. Prints one JSON object.
+
+Usage: /usr/bin/python3 bench/reference.py --device cpu --precision fp32 --iterations 5 --threads 2
+"""
+
+import argparse
+import json
+import time
+
+import torch
+import torch.nn.functional as F
+import torchvision
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--device", default="cpu")
+parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+parser.add_argument("--iterations", type=int, default=5)
+parser.add_argument("--warmup", type=int, default=2)
+parser.add_argument("--threads", type=int, default=0)
+parser.add_argument("--batch", type=int, default=32)
+args = parser.parse_args()
+
+if args.threads > 0:
+    torch.set_num_threads(args.threads)
+device = torch.device(args.device)
+torch.manual_seed(0)
+model = torchvision.models.resnet50(num_classes=2).to(device).to(memory_format=torch.channels_last)
+for name, p in model.named_parameters():
+    p.requires_grad = name.startswith("layer4.") or name.startswith("fc.")
+optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-4, weight_decay=1e-4)
+class_weights = torch.tensor([1.5, 0.75], device=device)
+mean = torch.tensor([0.485, 0.456, 0.406], device=device).view(1, 3, 1, 1)
+std = torch.tensor([0.229, 0.224, 0.225], device=device).view(1, 3, 1, 1)
+autocast_dtype = torch.bfloat16 if args.precision == "bf16" else None
+
+
+def sync():
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def to_input(pixels):
+    x = pixels.to(device).permute(0, 3, 1, 2).float().div_(255)
+    return ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+
+
+def autocast():
+    if autocast_dtype is None:
+        return torch.autocast(device_type=device.type, enabled=False)
+    return torch.autocast(device_type=device.type, dtype=autocast_dtype)
+
+
+def train_mode():
+    model.train()
+    for m in [model.conv1, model.bn1, model.layer1, model.layer2, model.layer3]:
+        m.eval()
+
+
+def train_step(pixels, labels):
+    train_mode()
+    x = to_input(pixels)
+    flips = torch.rand(x.shape[0], device=device) < 0.5
+    x = torch.where(flips.view(-1, 1, 1, 1), x.flip(3), x)
+    with autocast():
+        logits = model(x)
+    loss = F.cross_entropy(logits.float(), labels.to(device), weight=class_weights)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def predict(pixels):
+    model.eval()
+    with torch.no_grad(), autocast():
+        return torch.softmax(model(to_input(pixels)).float(), 1).cpu()
+
+
+def gradcam(pixels):
+    model.eval()
+    x = to_input(pixels)
+    with torch.no_grad():
+        t = model.maxpool(model.relu(model.bn1(model.conv1(x))))
+        features = model.layer4(model.layer3(model.layer2(model.layer1(t)))).float()
+    features.requires_grad_(True)
+    logits = model.fc(torch.flatten(model.avgpool(features), 1))
+    target = int(logits[0].argmax())
+    (grad,) = torch.autograd.grad(logits[0, target], features)
+    cam = F.relu((grad.mean((2, 3), keepdim=True) * features).sum(1, keepdim=True))
+    cam = F.interpolate(cam, size=pixels.shape[1:3], mode="bilinear", align_corners=False)
+    cam = (cam - cam.min()) / (cam.max() - cam.min()).clamp_min(1e-12)
+    return cam.cpu()
+
+
+def timed(fn, iterations, warmup):
+    for _ in range(warmup):
+        fn()
+    sync()
+    start = time.perf_counter()
+    for _ in range(iterations):
+        fn()
+    sync()
+    return (time.perf_counter() - start) / iterations
+
+
+g = torch.Generator().manual_seed(1)
+batch = torch.randint(0, 256, (args.batch, 224, 224, 3), dtype=torch.uint8, generator=g)
+labels = torch.arange(args.batch) % 2
+single = batch[:1]
+
+train_s = timed(lambda: train_step(batch, labels), args.iterations, args.warmup)
+infer_s = timed(lambda: predict(batch), args.iterations, args.warmup)
+infer1_s = timed(lambda: predict(single), args.iterations * 4, args.warmup)
+cam_s = timed(lambda: gradcam(single), args.iterations * 4, args.warmup)
+print(json.dumps({
+    "implementation": f"PyTorch {torch.__version__} (Python)",
+    "threads": torch.get_num_threads(),
+    "trainImagesPerSecond": args.batch / train_s,
+    "inferImagesPerSecond": args.batch / infer_s,
+    "inferBatch1ImagesPerSecond": 1 / infer1_s,
+    "gradcamMilliseconds": cam_s * 1000,
+}))

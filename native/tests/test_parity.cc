@@ -1,0 +1,72 @@
+// Parity of the core with torchvision, without Node: the seeded resnet50 state dict and reference
+// logits / Grad-CAM written by test/fixtures/make_parity.py (the JS parity test uses the same
+// script). On CUDA (HISTOSCOPE_TEST_DEVICE=cuda) TF32 is switched off so fp32 means fp32.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <ATen/Context.h>
+#include <torch/torch.h>
+
+#include "core/classifier.h"
+#include "core/io/json.h"
+#include "harness.h"
+#include "python_fixtures.h"
+
+using namespace histoscope;
+
+namespace {
+
+const char* kScript = "test/fixtures/make_parity.py";
+
+std::string readFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+std::vector<float> numbers(const io::json::Value& array) {
+  std::vector<float> out;
+  for (const auto& item : array.array) {
+    if (item.kind == io::json::Value::Kind::kArray) {
+      auto inner = numbers(item);
+      out.insert(out.end(), inner.begin(), inner.end());
+    } else {
+      out.push_back(static_cast<float>(item.is_integer ? item.integer : item.number));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("logits and Grad-CAM match torchvision for each weight-file format") {
+  const auto reference_path = testing::pythonFixture(kScript, "reference.json");
+  const auto reference = io::json::parse(readFile(reference_path));
+  const auto images = readFile(testing::pythonFixture(kScript, "images.bin"));
+  CHECK(images.size() == 2u * 224 * 224 * 3);
+  const auto* data = reinterpret_cast<const uint8_t*>(images.data());
+  auto expected_logits = torch::tensor(numbers(*reference.find("logits"))).view({2, 2});
+  const auto& gradcam = *reference.find("gradcam");
+  auto expected_cam = torch::tensor(numbers(*gradcam.find("cam"))).view({224, 224});
+
+  at::globalContext().setAllowTF32CuDNN(false);
+  at::globalContext().setAllowTF32CuBLAS(false);
+  ClassifierOptions options;
+  const char* device = std::getenv("HISTOSCOPE_TEST_DEVICE");
+  options.device = device ? device : "cpu";
+  for (const char* file : {"resnet50-2class-zip.pth", "resnet50-2class-legacy.pth",
+                           "resnet50-2class.safetensors"}) {
+    Classifier classifier(options);
+    auto report = classifier.loadWeights(testing::pythonFixture(kScript, file).string());
+    CHECK(report.loaded == 320 && !report.head_dropped);
+    auto logits = classifier.predict({data, 2, 224, 224});
+    double logit_error = (logits - expected_logits).abs().max().item<double>();
+    CHECK_MSG(logit_error <= 1e-4, file << ": max |logit difference| " << logit_error);
+    auto cam = classifier.gradcam({data, 1, 224, 224}, -1);
+    CHECK(cam.target_class == gradcam.find("targetClass")->integer);
+    double cam_error = (cam.cam - expected_cam).abs().max().item<double>();
+    CHECK_MSG(cam_error <= 1e-3, file << ": max |CAM difference| " << cam_error);
+  }
+}

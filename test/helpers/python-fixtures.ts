@@ -1,0 +1,26 @@
+// Runs a fixture script with Debian's /usr/bin/python3 (the only interpreter that can import
+// python3-torch) into a fresh temp folder. Returns null, after saying why, when torch is absent,
+// so the calling suite can skip visibly.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const PYTHON = process.env.HISTOSCOPE_PYTHON ?? '/usr/bin/python3';
+
+export function makePythonFixtures(script: string, label: string): string | null {
+  if (!fs.existsSync(PYTHON)) {
+    console.log(`      skipped: ${label} needs ${PYTHON} with python3-torch (not found)`);
+    return null;
+  }
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'histoscope-fixture-'));
+  const result = spawnSync(PYTHON, [path.join(REPO_ROOT, 'test', 'fixtures', script), out], { encoding: 'utf8' });
+  if (result.status === 77) {
+    console.log(`      skipped: ${label}: ${result.stderr.trim()}`);
+    fs.rmSync(out, { recursive: true, force: true });
+    return null;
+  }
+  if (result.status !== 0) throw new Error(`${script} failed (${result.status}): ${result.stderr}`);
+  return out;
+}

@@ -1,0 +1,72 @@
+// Parity with torchvision: the same seeded resnet50 state dict, saved by PyTorch in each format,
+// gives the same logits (fp32, max abs difference <= 1e-4) and the same layer4 Grad-CAM
+// (<= 1e-3 after normalisation) through the addon. Nothing is downloaded.
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { Model } from '../../src/native';
+import { makePythonFixtures } from '../helpers/python-fixtures';
+
+interface Reference {
+  logits: number[][];
+  gradcam: { targetClass: number; cam: number[] };
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).to.equal(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+  return worst;
+}
+
+describe('parity with torchvision resnet50 (fp32, CPU)', function () {
+  this.timeout(300_000);
+  let dir: string | null = null;
+  let reference: Reference;
+  let images: Uint8Array;
+
+  before(function () {
+    dir = makePythonFixtures('make_parity.py', 'the torchvision parity test');
+    if (!dir) return this.skip();
+    reference = JSON.parse(fs.readFileSync(path.join(dir, 'reference.json'), 'utf8')) as Reference;
+    images = new Uint8Array(fs.readFileSync(path.join(dir, 'images.bin')));
+  });
+
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const file of ['resnet50-2class-zip.pth', 'resnet50-2class-legacy.pth', 'resnet50-2class.safetensors']) {
+    it(`matches torchvision's logits and Grad-CAM after loading ${file}`, async () => {
+      const model = await Model.create({ device: 'cpu', precision: 'fp32' });
+      try {
+        const report = await model.loadWeights(path.join(dir!, file));
+        expect(report.headDropped).to.equal(false);
+        expect(report.loaded).to.equal(320);
+
+        const logits = await model.logits({ data: images, shape: [2, 224, 224, 3] });
+        expect(maxAbsDiff(logits.flat(), reference.logits.flat())).to.be.at.most(1e-4);
+
+        const cam = await model.gradcam({ data: images.subarray(0, 224 * 224 * 3), shape: [1, 224, 224, 3] });
+        expect(cam.targetClass).to.equal(reference.gradcam.targetClass);
+        expect([cam.width, cam.height]).to.deep.equal([224, 224]);
+        expect(maxAbsDiff(cam.cam, reference.gradcam.cam)).to.be.at.most(1e-3);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  it('drops an ImageNet 1000-class head with a notice and keeps the rest strict', async () => {
+    const model = await Model.create({ device: 'cpu' });
+    try {
+      const report = await model.loadWeights(path.join(dir!, 'resnet50-1000class.pth'));
+      expect(report.headDropped).to.equal(true);
+      expect(report.loaded).to.equal(318);
+      expect(report.notices.join(' ')).to.match(/Dropped the file's classifier head \(fc\) of 1000 classes/);
+    } finally {
+      model.dispose();
+    }
+  });
+});

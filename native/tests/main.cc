@@ -3,6 +3,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "core/runtime.h"
 #include "harness.h"
 
 namespace histoscope::testing {
@@ -14,6 +15,7 @@ std::vector<TestCase>& registry() {
 
 int main(int argc, char** argv) {
   using namespace histoscope::testing;
+  histoscope::configureRuntime(0);  // as the addon does: all cores, allocator tuning
   const char* filter = argc > 1 ? argv[1] : nullptr;
   int passed = 0, failed = 0, skipped = 0;
   for (const auto& test : registry()) {

@@ -3,6 +3,8 @@
 import { Command } from 'commander';
 
 import { registerDataCommands } from './cli/data-commands';
+import { registerInferCommands } from './cli/infer-commands';
+import { registerTrainCommands } from './cli/train-commands';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -11,6 +13,8 @@ export function buildProgram(): Command {
     .description('Benign/malignant classification of BreakHis histopathology images with ResNet-50 and Grad-CAM.')
     .showHelpAfterError();
   registerDataCommands(program);
+  registerInferCommands(program);
+  registerTrainCommands(program);
   return program;
 }
 

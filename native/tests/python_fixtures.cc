@@ -29,20 +29,6 @@ std::string readText(const fs::path& path) {
   return text.str();
 }
 
-// A fresh directory under the system temp dir, removed at exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device random;
-    path = fs::temp_directory_path() / ("histoscope-native-fixtures-" + std::to_string(random()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
 struct Fixtures {
   fs::path dir;
   bool skip = false;
@@ -50,9 +36,8 @@ struct Fixtures {
 };
 
 Fixtures make(const std::string& script) {
-  static TempDir scratch;
   Fixtures f;
-  f.dir = scratch.path / fs::path(script).stem();
+  f.dir = scratchDirectory() / fs::path(script).stem();
   fs::create_directories(f.dir);
   if (!fs::exists(script)) {
     f.problem = script + " not found; run the tests from the repository root";
@@ -78,6 +63,21 @@ Fixtures make(const std::string& script) {
 }
 
 }  // namespace
+
+const fs::path& scratchDirectory() {
+  static const fs::path dir = [] {
+    std::random_device random;
+    auto path = fs::temp_directory_path() / ("histoscope-native-tests-" + std::to_string(random()));
+    fs::create_directories(path);
+    return path;
+  }();
+  return dir;
+}
+
+void removeScratch() {
+  std::error_code ignored;
+  fs::remove_all(scratchDirectory(), ignored);
+}
 
 fs::path pythonFixture(const std::string& script, const std::string& name) {
   static std::map<std::string, Fixtures> made;

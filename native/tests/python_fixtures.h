@@ -12,4 +12,8 @@ namespace histoscope::testing {
 // returns the path of `name` inside it; SKIPs or throws when the fixtures could not be made.
 std::filesystem::path pythonFixture(const std::string& script, const std::string& name);
 
+// A temp folder for this test run's files (fixtures included), removed by removeScratch().
+const std::filesystem::path& scratchDirectory();
+void removeScratch();
+
 }  // namespace histoscope::testing

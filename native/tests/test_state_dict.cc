@@ -43,24 +43,7 @@ void writeBytes(const fs::path& path, const std::string& bytes) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-// A fresh directory under the system temp dir, removed at exit.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device random;
-    path = fs::temp_directory_path() / ("histoscope-state-dict-" + std::to_string(random()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path, ignored);
-  }
-};
-
-const fs::path& scratch() {
-  static TempDir dir;
-  return dir.path;
-}
+const fs::path& scratch() { return histoscope::testing::scratchDirectory(); }
 
 fs::path fixture(const std::string& name) {
   return histoscope::testing::pythonFixture(kScript, name);

@@ -1,0 +1,107 @@
+// `histoscope predict | gradcam | serve`: commander wiring only. Each action calls a src/infer or
+// src/web function the tests call too; failures print one line and exit 1.
+import * as path from 'node:path';
+import type { Command } from 'commander';
+
+import { createProgress, type Magnification } from '../data';
+import {
+  DEFAULT_OPACITY, DEMO_WARNING, magnificationFor, MissingModelError, ModelRegistry, predictFiles, predictionsToCsv, renderGradcam, writePredictions,
+} from '../infer';
+import { writeFileAtomic } from '../util/atomic-write';
+import { action, addOptions, num, type OptionSpec, parseMagnifications } from './options';
+
+const PREDICT_OPTIONS: OptionSpec[] = [
+  { flags: '--mag <mag>', description: 'model magnification (40X, 100X, 200X, 400X); default: from each BreakHis file name' },
+  { flags: '--models <dir>', description: 'installed models folder', defaultValue: 'models' },
+  { flags: '-o, --out <file>', description: 'write predictions to a .csv or .json file (default: CSV on stdout)' },
+  { flags: '--gradcam <dir>', description: 'also write a Grad-CAM overlay and heatmap per image into this folder' },
+  { flags: '--tta', description: 'average over the 8 flips/right-angle rotations', defaultValue: false },
+  { flags: '--batch <n>', description: 'images per forward pass', defaultValue: '32' },
+  { flags: '--json', description: 'progress as JSON lines on stderr', defaultValue: false },
+];
+
+const GRADCAM_OPTIONS: OptionSpec[] = [
+  { flags: '--mag <mag>', description: 'model magnification; default: from the BreakHis file name' },
+  { flags: '--models <dir>', description: 'installed models folder', defaultValue: 'models' },
+  { flags: '--target <class>', description: 'class to explain: benign or malignant (default: the predicted one)' },
+  { flags: '-o, --out <dir>', description: 'folder for <name>.heatmap.png and <name>.overlay.png', defaultValue: '.' },
+  { flags: '--opacity <f>', description: 'heatmap weight in the overlay, 0..1', defaultValue: String(DEFAULT_OPACITY) },
+];
+
+const SERVE_OPTIONS: OptionSpec[] = [
+  { flags: '--port <n>', description: 'port (env PORT)', defaultValue: process.env.PORT ?? '3000' },
+  { flags: '--host <host>', description: 'interface to listen on (env HOST)', defaultValue: process.env.HOST ?? '127.0.0.1' },
+  { flags: '--models <dir>', description: 'installed models folder', defaultValue: 'models' },
+];
+
+function oneMagnification(v: string | undefined): Magnification | undefined {
+  const mags = parseMagnifications(v);
+  if (mags && mags.length !== 1) throw new Error(`--mag expects one magnification, got "${v}".`);
+  return mags?.[0];
+}
+
+function parseTarget(v: string | undefined): 0 | 1 | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'benign') return 0;
+  if (v === 'malignant') return 1;
+  throw new Error(`--target expects benign or malignant, got "${v}".`);
+}
+
+export function registerInferCommands(program: Command): void {
+  addOptions(program.command('predict').argument('<paths...>', 'image files, folders or quoted globs')
+    .description('predict benign/malignant for many images (CSV or JSON; unreadable files become error rows)'), PREDICT_OPTIONS)
+    .action(action(async (paths: string[], o: Record<string, string | boolean>) => {
+      const result = await predictFiles({
+        inputs: paths,
+        magnification: oneMagnification(o.mag as string | undefined),
+        modelsDir: o.models as string,
+        batchSize: num('--batch', o.batch as string),
+        tta: o.tta === true,
+        gradcamDir: o.gradcam as string | undefined,
+        progress: (total) => createProgress({ label: 'predict', total, json: o.json === true }),
+      });
+      if (o.out) await writePredictions(path.resolve(o.out as string), result);
+      else process.stdout.write(predictionsToCsv(result.rows));
+      const s = result.summary;
+      process.stderr.write(`${s.predicted} of ${s.files} images predicted (${s.errors} errors) in ${s.seconds.toFixed(1)} s, ` +
+        `${s.imagesPerSecond.toFixed(1)} images/s${o.out ? `; wrote ${o.out}` : ''}\n`);
+      for (const r of result.rows.filter((row) => row.error).slice(0, 10)) process.stderr.write(`  ${r.path}: ${r.error}\n`);
+      if (s.demo) process.stderr.write(`WARNING: ${DEMO_WARNING}\n`);
+      if (s.predicted === 0 && s.files > 0) process.exitCode = 1;
+    }));
+
+  addOptions(program.command('gradcam').argument('<image>', 'one image file')
+    .description('write a Grad-CAM heatmap and overlay at the image\'s size, and print the prediction'), GRADCAM_OPTIONS)
+    .action(action(async (image: string, o: Record<string, string>) => {
+      const choice = magnificationFor(image, oneMagnification(o.mag));
+      if (!choice.ok) throw new Error(choice.error.replace('choose one', 'pass --mag'));
+      const registry = new ModelRegistry({ modelsDir: o.models });
+      try {
+        const loaded = await registry.get(choice.magnification).catch((err: Error) => {
+          throw err instanceof MissingModelError ? new Error(err.message) : err;
+        });
+        const opacity = num('--opacity', o.opacity, false)!;
+        const pictures = await renderGradcam(loaded, image, { targetClass: parseTarget(o.target), opacity });
+        const stem = path.join(o.out, path.basename(image).replace(/\.[^.]+$/, ''));
+        await writeFileAtomic(`${stem}.heatmap.png`, pictures.heatmapPng);
+        await writeFileAtomic(`${stem}.overlay.png`, pictures.overlayPng);
+        const p = pictures.prediction;
+        process.stdout.write(`${image}: ${p.label} (P(malignant) = ${p.probabilities.malignant.toFixed(3)}, threshold ${p.threshold}) ` +
+          `with ${p.modelId}; Grad-CAM for ${pictures.targetClass === 1 ? 'malignant' : 'benign'} at ${pictures.width}×${pictures.height}\n` +
+          `wrote ${stem}.heatmap.png and ${stem}.overlay.png\n`);
+        if (p.demo) process.stderr.write(`WARNING: ${DEMO_WARNING}\n`);
+      } finally {
+        registry.dispose();
+      }
+    }));
+
+  addOptions(program.command('serve').description('serve the web UI and JSON API'), SERVE_OPTIONS)
+    .action(action(async (o: Record<string, string>) => {
+      const { startServer } = await import('../web/server');
+      const { url, close } = await startServer({ port: num('--port', o.port), host: o.host, modelsDir: o.models });
+      process.stderr.write(`Histoscope is serving at ${url}\n`);
+      const stop = (): void => { void close().then(() => process.exit(0)); };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    }));
+}

@@ -1,0 +1,246 @@
+// `histoscope train | evaluate | sweep | cv | promote`: commander wiring only. Each action turns
+// flags into overrides of the study's recipe and calls a src/train function the tests call too;
+// Ctrl-C aborts between batches and leaves a resumable run (a second Ctrl-C quits at once).
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { createProgress, type Manifest } from '../data';
+import { formatMeanStd } from '../eval';
+import {
+  STUDY_RECIPE, TRAIN_MAGNIFICATIONS, createTrainReporter, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
+  runSweep, sharedManifest, trainRun, weightsCacheDir, type RunMetrics, type TrainMagnification, type TrainOverrides, type TrainRunResult,
+} from '../train';
+import { action, addOptions, num, type OptionSpec } from './options';
+
+const R = STUDY_RECIPE;
+
+/** Flags shared by train, sweep and cv; defaults come from STUDY_RECIPE, not from here. */
+const RECIPE_OPTIONS: OptionSpec[] = [
+  { flags: '--data <dir>', description: 'BreakHis folder (indexed and split into the run), or the folder a --manifest indexes' },
+  { flags: '--manifest <file>', description: 'reuse a manifest from `histoscope index` instead of indexing --data' },
+  { flags: '--split <file>', description: 'reuse a split from `histoscope split` (its patients, cap and seed)' },
+  { flags: '--weights <w>', description: `imagenet (torchvision file in ${weightsCacheDir()}, override with HISTOSCOPE_CACHE), a .pth/.safetensors PATH, or none (random init; warns, trains all layers) [${R.weights}]` },
+  { flags: '--trainable <layers>', description: `fc | layer4+fc | all [${R.trainable}; all with --weights none]` },
+  { flags: '--epochs <n>', description: `most epochs [${R.maxEpochs}]` },
+  { flags: '--patience <n>', description: `early stop after n epochs without a better validation weighted F1 [${R.patience}]` },
+  { flags: '--lr <x>', description: `Adam learning rate [${R.learningRate}]` },
+  { flags: '--weight-decay <x>', description: `Adam weight decay [${R.weightDecay}]` },
+  { flags: '--rotation <deg>', description: `extra random rotation in ±deg, besides flips and right angles [${R.augmentation.maxRotationDegrees}]` },
+  { flags: '--device <d>', description: `auto | cpu | cuda | cuda:N [${R.device}]` },
+  { flags: '--precision <p>', description: `fp32 | bf16 [${R.precision}]` },
+  { flags: '--image-size <px>', description: `model input side [${R.imageSize}]` },
+  { flags: '--seed <n>', description: `seed of split, head, shuffling and augmentation [${R.seed}]` },
+  { flags: '--runs <dir>', description: `where run folders go [${R.runsDir}]` },
+  { flags: '--json', description: 'events as JSON lines on stdout', defaultValue: false },
+];
+
+const TRAIN_OPTIONS: OptionSpec[] = [
+  { flags: '--mag <m>', description: '40X | 100X | 200X | 400X | all (one model each) | pooled (one model for all)', defaultValue: 'all' },
+  { flags: '--batch <n>', description: `batch size [${R.batchSize}]` },
+  { flags: '--per-class <n>', description: `images per class per magnification, or all [${R.perClass}]` },
+  { flags: '--resume <run>', description: 'continue an interrupted run folder from its last checkpoint' },
+  ...RECIPE_OPTIONS,
+];
+
+type Flags = Record<string, string | boolean | undefined>;
+
+function parseMag(v: string): TrainMagnification | 'all' {
+  const m = v.trim().toLowerCase() === 'all' ? 'all' : v.trim().toLowerCase() === 'pooled' ? 'pooled' : v.trim().toUpperCase().replace(/X?$/, 'X');
+  if (m !== 'all' && !TRAIN_MAGNIFICATIONS.includes(m as TrainMagnification)) {
+    throw new Error(`--mag expects 40X, 100X, 200X, 400X, all or pooled, got "${v}".`);
+  }
+  return m as TrainMagnification | 'all';
+}
+
+function perClassOf(v: string | undefined): number | null | undefined {
+  if (v === undefined) return undefined;
+  if (v.toLowerCase() === 'all') return null;
+  return num('--per-class', v);
+}
+
+function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!allowed.includes(v as T)) throw new Error(`${flag} expects ${allowed.join(', ')}, got "${v}".`);
+  return v as T;
+}
+
+/** Flags → overrides of the recipe; flags not given stay undefined so the recipe's defaults apply. */
+export function overridesFromFlags(o: Flags): TrainOverrides {
+  const s = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
+  if (!s('data') && !s('manifest') && !s('split')) throw new Error('--data is required: the folder holding the BreakHis images (or --manifest / --split).');
+  const rotation = num('--rotation', s('rotation'), false);
+  return {
+    data: s('data') ?? path.dirname(path.resolve(s('manifest') ?? s('split')!)),
+    manifest: s('manifest'), split: s('split'),
+    weights: s('weights'),
+    trainable: oneOf('--trainable', s('trainable'), ['fc', 'layer4+fc', 'all'] as const),
+    maxEpochs: num('--epochs', s('epochs')), patience: num('--patience', s('patience')),
+    learningRate: num('--lr', s('lr'), false), weightDecay: num('--weight-decay', s('weightDecay'), false),
+    augmentation: rotation === undefined ? undefined : { maxRotationDegrees: rotation },
+    device: s('device'), precision: oneOf('--precision', s('precision'), ['fp32', 'bf16'] as const),
+    imageSize: num('--image-size', s('imageSize')), seed: num('--seed', s('seed')),
+    runsDir: s('runs'), batchSize: num('--batch', s('batch')), perClass: perClassOf(s('perClass')),
+  };
+}
+
+function intList(flag: string, v: string): number[] {
+  return v.split(',').map((x) => num(flag, x.trim())!);
+}
+
+/** Runs `fn` with an AbortSignal wired to Ctrl-C; the second Ctrl-C exits immediately. */
+async function withInterrupt<T>(json: boolean, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSigint = (): void => {
+    if (controller.signal.aborted) process.exit(130);
+    if (!json) process.stderr.write('\nStopping after the current batch (Ctrl-C again to quit now)…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function finish(results: TrainRunResult[]): void {
+  // 130: the shell's code for "stopped by Ctrl-C"; the run is resumable.
+  if (results.some((r) => r.status === 'interrupted')) process.exitCode = 130;
+}
+
+function printMetrics(m: RunMetrics | { test: RunMetrics['test']; threshold: number }, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify({ event: 'metrics', ...m }) + '\n');
+    return;
+  }
+  const t = m.test;
+  const cm = t.confusionMatrix;
+  const threshold = typeof m.threshold === 'number' ? m.threshold : m.threshold.threshold;
+  const p = (x: number): string => x.toFixed(3);
+  process.stdout.write([
+    `Test: ${t.counts.images} images (${t.counts.malignant} M / ${t.counts.benign} B), ${t.counts.patients} patients; threshold ${p(threshold)} (chosen on validation)`,
+    '                 pred malignant  pred benign',
+    `true malignant   ${String(cm.tp).padStart(14)}  ${String(cm.fn).padStart(11)}`,
+    `true benign      ${String(cm.fp).padStart(14)}  ${String(cm.tn).padStart(11)}`,
+    `accuracy ${p(t.metrics.accuracy)}  weighted F1 ${p(t.metrics.weightedF1)}  sensitivity ${p(t.metrics.sensitivity)}  specificity ${p(t.metrics.specificity)}` +
+      `  ROC-AUC ${t.roc.auc === null ? '—' : p(t.roc.auc)}  ECE ${p(t.calibration.ece)}`,
+    `patient-level recognition rate ${p(t.patientLevel.recognitionRate)} (95% CI ${p(t.patientLevel.confidenceInterval.lower)}–${p(t.patientLevel.confidenceInterval.upper)})`,
+  ].join('\n') + '\n');
+}
+
+export function registerTrainCommands(program: Command): void {
+  addOptions(program.command('train')
+    .description('fine-tune ResNet-50 with the study\'s recipe; one run folder per magnification under runs/'), TRAIN_OPTIONS)
+    .action(action(async (o: Flags) => {
+      const json = o.json === true;
+      const onEvent = createTrainReporter({ json });
+      await withInterrupt(json, async (signal) => {
+        if (typeof o.resume === 'string') {
+          const r = await resumeRun(o.resume, { onEvent, signal });
+          if (r.metrics) printMetrics(r.metrics, json);
+          return finish([r]);
+        }
+        const base = overridesFromFlags(o);
+        const mag = parseMag(String(o.mag));
+        let mags: TrainMagnification[] = mag === 'all' ? [] : [mag];
+        let manifest: Manifest | undefined;
+        if (mag === 'all') {
+          // Index once for the four runs.
+          manifest = base.split ? undefined : await sharedManifest(base, (total) => createProgress({ label: 'index', total, json }));
+          mags = manifest ? magnificationsIn(manifest) : ['40X', '100X', '200X', '400X'];
+          if (mags.length === 0) throw new Error(`No BreakHis images found in ${base.data}; check --data.`);
+        }
+        const results: TrainRunResult[] = [];
+        for (const m of mags) {
+          const r = await trainRun({ ...base, magnification: m }, {
+            onEvent, signal, manifest, indexProgress: (total) => createProgress({ label: 'index', total, json }),
+          });
+          results.push(r);
+          if (r.metrics) printMetrics(r.metrics, json);
+          if (r.status === 'interrupted') break;
+        }
+        finish(results);
+      });
+    }));
+
+  program.command('evaluate').argument('<run>', 'run folder')
+    .description('score a run\'s best checkpoint: its test split (threshold from validation), or --split / --data')
+    .option('--split <file>', 'test part of this split file instead')
+    .option('--data <dir>', 'every image of this folder (at the run\'s magnification) instead')
+    .option('--device <d>', 'auto | cpu | cuda | cuda:N')
+    .option('--json', 'metrics as one JSON line', false)
+    .action(action(async (run: string, o: Flags) => {
+      const json = o.json === true;
+      const m = await evaluateRun(run, {
+        split: o.split as string | undefined, data: o.data as string | undefined, device: o.device as string | undefined,
+        onEvent: json ? undefined : createTrainReporter({ json }),
+      });
+      printMetrics(m, json);
+    }));
+
+  addOptions(program.command('sweep')
+    .description('train the grid batch × images per class for each magnification; best per magnification by validation weighted F1'), [
+    { flags: '--mag <m>', description: 'all, pooled, or a list such as 40X,100X', defaultValue: 'all' },
+    { flags: '--batch <list>', description: 'batch sizes, e.g. 32,64', defaultValue: '32,64' },
+    { flags: '--per-class <list>', description: 'images per class, e.g. 500,600', defaultValue: '500,600' },
+    ...RECIPE_OPTIONS,
+  ]).action(action(async (o: Flags) => {
+    const json = o.json === true;
+    // --batch and --per-class are lists here: the grid, not one override.
+    const base = overridesFromFlags({ ...o, batch: undefined, perClass: undefined });
+    const mags = String(o.mag).toLowerCase() === 'all' ? 'all' as const : String(o.mag).split(',').map((m) => {
+      const v = parseMag(m);
+      if (v === 'all') throw new Error('--mag takes all alone or a list of magnifications.');
+      return v;
+    });
+    await withInterrupt(json, async (signal) => {
+      const r = await runSweep(base, { magnifications: mags, batchSizes: intList('--batch', String(o.batch)), perClass: intList('--per-class', String(o.perClass)) },
+        { onEvent: createTrainReporter({ json }), signal, indexProgress: (total) => createProgress({ label: 'index', total, json }) });
+      if (json) process.stdout.write(JSON.stringify({ event: 'sweep', dir: r.dir, status: r.status, rows: r.rows, best: r.best }) + '\n');
+      else process.stdout.write(`${r.markdown}\nWrote ${path.join(r.dir, 'sweep.md')} and sweep.json\n`);
+      if (r.status === 'interrupted') process.exitCode = 130;
+    });
+  }));
+
+  addOptions(program.command('cv')
+    .description('patient-wise k-fold cross-validation; mean ± std of every test metric'), [
+    { flags: '--mag <m>', description: '40X | 100X | 200X | 400X | pooled | all (one CV each)', defaultValue: 'all' },
+    { flags: '--folds <k>', description: 'number of folds', defaultValue: '5' },
+    { flags: '--batch <n>', description: `batch size [${R.batchSize}]` },
+    { flags: '--per-class <n>', description: `images per class per magnification, or all [${R.perClass}]` },
+    ...RECIPE_OPTIONS,
+  ]).action(action(async (o: Flags) => {
+    const json = o.json === true;
+    const base = overridesFromFlags(o);
+    const folds = num('--folds', String(o.folds))!;
+    const mag = parseMag(String(o.mag));
+    const manifest = await sharedManifest(base, (total) => createProgress({ label: 'index', total, json }));
+    const mags = mag === 'all' ? magnificationsIn(manifest) : [mag];
+    await withInterrupt(json, async (signal) => {
+      for (const m of mags) {
+        const r = await runCrossValidation({ ...base, magnification: m }, folds, { onEvent: createTrainReporter({ json }), signal, manifest });
+        if (json) process.stdout.write(JSON.stringify({ event: 'cv', magnification: m, dir: r.dir, status: r.status, runs: r.runs, summary: r.summary }) + '\n');
+        else {
+          const acc = r.summary?.metrics['metrics.accuracy'];
+          process.stdout.write(`${r.markdown}\n${acc ? `${m}: test accuracy ${formatMeanStd(acc)}\n` : ''}Wrote ${path.join(r.dir, 'cv.md')} and cv.json\n`);
+        }
+        if (r.status === 'interrupted') {
+          process.exitCode = 130;
+          break;
+        }
+      }
+    });
+  }));
+
+  program.command('promote').argument('<run>', 'finished run folder')
+    .description('install a run\'s best model as models/<mag>/ (model.pt, card.json, plots) for predict and the web UI')
+    .option('--models <dir>', 'models folder', 'models')
+    .option('--json', 'the card as JSON', false)
+    .action(action(async (run: string, o: Flags) => {
+      const card = await promoteRun(run, String(o.models));
+      if (o.json === true) process.stdout.write(JSON.stringify(card) + '\n');
+      else {
+        process.stdout.write(`Installed ${card.id} as ${path.join(String(o.models), card.magnification)}${card.demo ? ' (DEMO: trained on synthetic images, not tissue)' : ''}: ` +
+          `test accuracy ${card.metrics.test.metrics.accuracy.toFixed(3)}, weighted F1 ${card.metrics.test.metrics.weightedF1.toFixed(3)}, threshold ${card.threshold.toFixed(3)}\n`);
+      }
+    }));
+}

@@ -1,0 +1,149 @@
+// Evaluation of a run's best checkpoint: the decision threshold is chosen on validation (never on
+// test), then the test split is scored at it. `evaluateRun` writes metrics.json and the plots;
+// given another split or folder, it scores those images into evaluations/<time>/ instead.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ImageCache, indexDataset, loadSplit, type ManifestEntry } from '../data';
+import { evaluatePredictions, selectThreshold, type EvaluationReport, type ThresholdSelection } from '../eval';
+import { Model } from '../native';
+import { writeJsonAtomic } from '../util/atomic-write';
+import { classWeightsFromCounts, countLabels } from './class-weights';
+import { weightedCrossEntropy } from './epoch-metrics';
+import { predictEntries, type EntryPrediction } from './predict-entries';
+import type { TrainConfig } from './recipe';
+import { loadRunData } from './run-data';
+import { createRunDir, readEpochLog, readRunConfig, runFile, runName } from './run-folder';
+import { type PlotFiles, writeRunPlots } from './run-plots';
+import type { TrainEventHandler } from './train-events';
+
+export interface RunMetrics {
+  run: string;
+  magnification: TrainConfig['magnification'];
+  bestEpoch: number;
+  epochs: number;
+  stoppedEarly: boolean;
+  threshold: ThresholdSelection;
+  validation: { accuracy: number; weightedF1: number; loss: number; report: EvaluationReport };
+  test: EvaluationReport;
+  plots: PlotFiles;
+  evaluatedAt: string;
+}
+
+export interface EvaluateOptions {
+  /** Score the test part of this split file (filtered to the run's magnification) instead. */
+  split?: string;
+  /** Score every image of this folder at the run's magnification instead. */
+  data?: string;
+  device?: string;
+  onEvent?: TrainEventHandler;
+  signal?: AbortSignal;
+}
+
+export interface ExternalEvaluation {
+  run: string;
+  source: string;
+  threshold: number;
+  test: EvaluationReport;
+  plots: PlotFiles;
+  evaluatedAt: string;
+}
+
+interface BestCheckpoint {
+  model: Model;
+  epoch: number;
+}
+
+async function loadBest(runDir: string, device: string | undefined): Promise<BestCheckpoint> {
+  const file = runFile(runDir, 'best');
+  if (!fs.existsSync(file)) throw new Error(`${path.resolve(runDir)} has no best checkpoint yet (best.pt); train or resume it first.`);
+  const { model, metadata } = await Model.load(file, device ? { device } : {});
+  return { model, epoch: (metadata as { epoch?: number }).epoch ?? 0 };
+}
+
+function predictOptions(config: TrainConfig, root: string, cache: ImageCache, signal?: AbortSignal): Parameters<typeof predictEntries>[2] {
+  return { root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache, prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal };
+}
+
+function reportOf(preds: EntryPrediction[], threshold: number): EvaluationReport {
+  return evaluatePredictions(preds.map(({ label, probMalignant, patient, subtype }) => ({ label, probMalignant, patient, subtype })), { threshold });
+}
+
+/** Threshold on validation, test at it, metrics.json and plots in the run folder. */
+export async function evaluateRun(runDir: string, options: EvaluateOptions = {}): Promise<RunMetrics | ExternalEvaluation> {
+  if (options.split || options.data) return evaluateExternal(runDir, options);
+  const config = readRunConfig(runDir);
+  const data = loadRunData(runDir, config);
+  const epochs = readEpochLog(runDir);
+  const { model, epoch: bestEpoch } = await loadBest(runDir, options.device ?? config.device);
+  try {
+    const cache = new ImageCache(config.cacheMegabytes * 2 ** 20);
+    const opts = predictOptions(config, data.manifest.root, cache, options.signal);
+    options.onEvent?.({ event: 'evaluate', part: 'val', images: data.parts.val.length });
+    const val = await predictEntries(model, data.parts.val, opts);
+    const threshold = selectThreshold(val.map((p) => p.label), val.map((p) => p.probMalignant), config.thresholdCriterion);
+    const valReport = reportOf(val, threshold.threshold);
+    const weights = config.classWeighting === 'none' ? [1, 1] : classWeightsFromCounts(countLabels(data.parts.train.map((e) => (e.cls === 'malignant' ? 1 : 0))));
+    const valLoss = weightedCrossEntropy(val.map((p) => p.probabilities), val.map((p) => p.label), weights).mean;
+    options.onEvent?.({ event: 'evaluate', part: 'test', images: data.parts.test.length });
+    const test = reportOf(await predictEntries(model, data.parts.test, opts), threshold.threshold);
+    const plots = await writeRunPlots(runDir, epochs, bestEpoch, test, config.magnification);
+    const stoppedEarly = epochs.length < config.maxEpochs;
+    const metrics: RunMetrics = {
+      run: path.basename(path.resolve(runDir)),
+      magnification: config.magnification,
+      bestEpoch,
+      epochs: epochs.length,
+      stoppedEarly,
+      threshold,
+      validation: { accuracy: valReport.metrics.accuracy, weightedF1: valReport.metrics.weightedF1, loss: valLoss, report: valReport },
+      test,
+      plots,
+      evaluatedAt: new Date().toISOString(),
+    };
+    await writeJsonAtomic(runFile(runDir, 'metrics'), metrics);
+    return metrics;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Reads a finished run's metrics.json. */
+export function readRunMetrics(runDir: string): RunMetrics {
+  const file = runFile(runDir, 'metrics');
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as RunMetrics;
+  } catch {
+    throw new Error(`${path.resolve(runDir)} has no metrics.json: the run has not finished; resume it with \`histoscope train --resume ${runDir}\`.`);
+  }
+}
+
+async function externalEntries(config: TrainConfig, options: EvaluateOptions): Promise<{ entries: ManifestEntry[]; root: string; source: string }> {
+  const atMag = (es: ManifestEntry[]): ManifestEntry[] => (config.magnification === 'pooled' ? es : es.filter((e) => e.magnification === config.magnification));
+  if (options.split) {
+    const loaded = loadSplit(path.resolve(options.split));
+    return { entries: atMag(loaded.entries('test', config.fold < loaded.split.splits.length ? config.fold : 0)), root: loaded.manifest.root, source: path.resolve(options.split) };
+  }
+  const manifest = await indexDataset(options.data!);
+  return { entries: atMag(manifest.entries), root: manifest.root, source: manifest.root };
+}
+
+async function evaluateExternal(runDir: string, options: EvaluateOptions): Promise<ExternalEvaluation> {
+  const config = readRunConfig(runDir);
+  // The threshold stays the one chosen on the run's own validation split.
+  const threshold = readRunMetrics(runDir).threshold.threshold;
+  const { entries, root, source } = await externalEntries(config, options);
+  if (entries.length === 0) throw new Error(`No images at ${config.magnification} in ${source}.`);
+  const { model, epoch } = await loadBest(runDir, options.device ?? config.device);
+  try {
+    options.onEvent?.({ event: 'evaluate', part: 'test', images: entries.length });
+    const preds = await predictEntries(model, entries, predictOptions(config, root, new ImageCache(config.cacheMegabytes * 2 ** 20), options.signal));
+    const test = reportOf(preds, threshold);
+    const outDir = createRunDir(path.join(runDir, 'evaluations'), runName(config).slice(0, 15));
+    const plots = await writeRunPlots(outDir, [], epoch, test, config.magnification);
+    const result: ExternalEvaluation = { run: path.basename(path.resolve(runDir)), source, threshold, test, plots, evaluatedAt: new Date().toISOString() };
+    await writeJsonAtomic(path.join(outDir, 'metrics.json'), result);
+    return result;
+  } finally {
+    model.dispose();
+  }
+}

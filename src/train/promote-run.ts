@@ -1,0 +1,93 @@
+// Installs a finished run's best model as models/<slot>/ (model.pt, card.json, plots/), built in
+// a temporary folder beside the target and swapped in by renames, so readers never see half a model.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CARD_FILE, MODEL_CARD_SCHEMA, MODEL_FILE, type ModelCard } from '../infer/model-card';
+import { writeJsonAtomic } from '../util/atomic-write';
+import { readRunMetrics } from './evaluate-run';
+import { sha256File, type InitialWeights } from './initial-weights';
+import { loadRunData, partCounts } from './run-data';
+import { readRunConfig, runFile } from './run-folder';
+
+function readInitialWeights(runDir: string): InitialWeights {
+  try {
+    return JSON.parse(fs.readFileSync(runFile(runDir, 'initialWeights'), 'utf8')) as InitialWeights;
+  } catch {
+    return { kind: 'none', file: null, sha256: null, label: 'unknown' };
+  }
+}
+
+/** Builds the card of a finished run (without touching models/). */
+export async function buildModelCard(runDir: string, modelFile: string, plots: Record<string, string>): Promise<ModelCard> {
+  const config = readRunConfig(runDir);
+  const metrics = readRunMetrics(runDir);
+  const data = loadRunData(runDir, config);
+  const weights = readInitialWeights(runDir);
+  const runId = path.basename(path.resolve(runDir));
+  return {
+    schema: MODEL_CARD_SCHEMA,
+    id: `${config.magnification}-${runId}`,
+    magnification: config.magnification,
+    demo: data.synthetic,
+    createdAt: new Date().toISOString(),
+    classNames: ['benign', 'malignant'],
+    threshold: metrics.threshold.threshold,
+    recipe: { ...config },
+    data: {
+      source: config.data,
+      synthetic: data.synthetic,
+      manifestHash: data.manifest.hash,
+      splitHash: data.splitHash,
+      counts: { train: partCounts(data.parts.train), val: partCounts(data.parts.val), test: partCounts(data.parts.test) },
+    },
+    weights: {
+      initial: weights.label,
+      initialSha256: weights.sha256,
+      modelSha256: await sha256File(modelFile),
+      bestEpoch: metrics.bestEpoch,
+    },
+    metrics: {
+      test: metrics.test,
+      validation: { accuracy: metrics.validation.accuracy, weightedF1: metrics.validation.weightedF1, loss: metrics.validation.loss },
+    },
+    plots,
+    run: path.relative(process.cwd(), path.resolve(runDir)) || '.',
+  };
+}
+
+/** Copies best.pt, the plots and a new card into models/<slot>/, replacing what was there atomically. */
+export async function promoteRun(runDir: string, modelsDir = 'models'): Promise<ModelCard> {
+  const config = readRunConfig(runDir);
+  const metrics = readRunMetrics(runDir);
+  const best = runFile(runDir, 'best');
+  if (!fs.existsSync(best)) throw new Error(`${path.resolve(runDir)} has no best.pt; train or resume it first.`);
+  const root = path.resolve(modelsDir);
+  const target = path.join(root, config.magnification);
+  const nonce = `${process.pid}-${Date.now()}`;
+  const tmp = path.join(root, `.${config.magnification}.new-${nonce}`);
+  fs.mkdirSync(tmp, { recursive: true });
+  try {
+    await fs.promises.copyFile(best, path.join(tmp, MODEL_FILE));
+    const plots: Record<string, string> = {};
+    for (const [name, rel] of Object.entries(metrics.plots ?? {})) {
+      const from = path.join(runDir, rel);
+      if (!fs.existsSync(from)) continue;
+      const to = path.join(tmp, 'plots', path.basename(rel));
+      await fs.promises.mkdir(path.dirname(to), { recursive: true });
+      await fs.promises.copyFile(from, to);
+      plots[name] = `plots/${path.basename(rel)}`;
+    }
+    const card = await buildModelCard(runDir, path.join(tmp, MODEL_FILE), plots);
+    await writeJsonAtomic(path.join(tmp, CARD_FILE), card);
+    // rename() cannot replace a non-empty folder: move the old one aside, move the new one in, drop the old.
+    const old = path.join(root, `.${config.magnification}.old-${nonce}`);
+    const hadOld = fs.existsSync(target);
+    if (hadOld) fs.renameSync(target, old);
+    fs.renameSync(tmp, target);
+    if (hadOld) fs.rmSync(old, { recursive: true, force: true });
+    return card;
+  } catch (err) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}

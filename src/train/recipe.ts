@@ -1,0 +1,172 @@
+// The study's recipe as one typed defaults object, and its resolution against overrides (CLI
+// flags, library callers). The resolved config is what a run saves and what every part reads.
+import * as path from 'node:path';
+import { DEFAULT_FRACTIONS, MAGNIFICATIONS, type GroupBy, type Magnification, type SplitFractions } from '../data';
+import type { ThresholdCriterion } from '../eval';
+import { FROZEN_BATCH_NORM, PRECISIONS, ROTATION_FILLS, TRAINABLE_POLICIES, type FrozenBatchNorm, type Precision, type RotationFill, type TrainablePolicy } from '../native';
+import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../util/expect';
+
+/** One magnification (the study trains one model per magnification) or all of them pooled. */
+export type TrainMagnification = Magnification | 'pooled';
+export const TRAIN_MAGNIFICATIONS: readonly TrainMagnification[] = [...MAGNIFICATIONS, 'pooled'];
+
+export interface AugmentationPlan {
+  horizontalFlip: boolean;
+  verticalFlip: boolean;
+  rightAngleRotation: boolean;
+  /** Extra arbitrary rotation in [-d, d] degrees; 0 keeps to flips and right angles. */
+  maxRotationDegrees: number;
+  fill: RotationFill;
+}
+
+export interface TrainConfig {
+  /** Dataset folder (BreakHis layout or any layout with BreakHis names). */
+  data: string;
+  /** Reuse this manifest instead of indexing `data`. */
+  manifest: string | null;
+  /** Reuse this split file instead of making one. */
+  split: string | null;
+  /** Fold of a k-fold split file (0-based); 0 for a hold-out split. */
+  fold: number;
+  magnification: TrainMagnification;
+  architecture: 'resnet50';
+  /** 'imagenet' (torchvision file from the cache folder), 'none' (random init), or a weights file path. */
+  weights: string;
+  trainable: TrainablePolicy;
+  frozenBatchNorm: FrozenBatchNorm;
+  precision: Precision;
+  /** 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'. */
+  device: string;
+  imageSize: number;
+  optimizer: 'adam';
+  learningRate: number;
+  weightDecay: number;
+  /** 'inverse-frequency': weight of class c = n / (2 n_c) over the training split. */
+  classWeighting: 'inverse-frequency' | 'none';
+  maxEpochs: number;
+  /** Stop after this many epochs without a better validation weighted F1. */
+  patience: number;
+  /** What picks the best checkpoint and drives early stopping. */
+  selectBy: 'valWeightedF1';
+  batchSize: number;
+  /** Images per class per magnification over all parts (the study's 500/600); null = all. */
+  perClass: number | null;
+  augmentation: AugmentationPlan;
+  splitFractions: SplitFractions;
+  groupBy: GroupBy;
+  /** One seed for split, head initialisation, shuffling and augmentation. */
+  seed: number;
+  /** Decision threshold chosen on validation by this criterion. */
+  thresholdCriterion: ThresholdCriterion;
+  runsDir: string;
+  /** Batches decoded ahead of the one training. */
+  prefetch: number;
+  /** Images decoded at once. */
+  decodeConcurrency: number;
+  /** Decoded-image cache budget; images are re-decoded each epoch when the split does not fit. */
+  cacheMegabytes: number;
+  evalBatchSize: number;
+}
+
+/** The study's recipe: ResNet-50 from ImageNet, layer4 + fc trained, Adam 1e-4, weighted CE, ≤ 20 epochs. */
+export const STUDY_RECIPE: Omit<TrainConfig, 'data'> = Object.freeze({
+  manifest: null,
+  split: null,
+  fold: 0,
+  magnification: '40X',
+  architecture: 'resnet50',
+  weights: 'imagenet',
+  trainable: 'layer4+fc',
+  frozenBatchNorm: 'frozen',
+  precision: 'fp32',
+  device: 'auto',
+  imageSize: 224,
+  optimizer: 'adam',
+  learningRate: 1e-4,
+  weightDecay: 1e-4,
+  classWeighting: 'inverse-frequency',
+  maxEpochs: 20,
+  patience: 5,
+  selectBy: 'valWeightedF1',
+  batchSize: 32,
+  perClass: 600,
+  augmentation: Object.freeze({ horizontalFlip: true, verticalFlip: true, rightAngleRotation: true, maxRotationDegrees: 0, fill: 'reflection' }),
+  splitFractions: DEFAULT_FRACTIONS,
+  groupBy: 'patient',
+  seed: 42,
+  thresholdCriterion: 'weightedF1',
+  runsDir: 'runs',
+  prefetch: 2,
+  decodeConcurrency: 2,
+  cacheMegabytes: 1024,
+  evalBatchSize: 64,
+}) as Omit<TrainConfig, 'data'>;
+
+export type TrainOverrides = Partial<Omit<TrainConfig, 'augmentation'>> & { data: string; augmentation?: Partial<AugmentationPlan> };
+
+export interface ResolvedConfig {
+  config: TrainConfig;
+  /** Things the user should read (e.g. training without ImageNet weights). */
+  warnings: string[];
+}
+
+function defined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Defaults + overrides, validated; `--weights none` switches the default trainable policy to 'all'. */
+export function resolveTrainConfig(overrides: TrainOverrides): ResolvedConfig {
+  const o = defined(overrides);
+  const warnings: string[] = [];
+  const weights = o.weights ?? STUDY_RECIPE.weights;
+  const scratch = weights === 'none';
+  const config: TrainConfig = {
+    ...STUDY_RECIPE,
+    ...o,
+    data: path.resolve(expectString(overrides.data, 'data folder')),
+    weights,
+    // Random frozen layers would be noise features: from scratch every layer must learn.
+    trainable: o.trainable ?? (scratch ? 'all' : STUDY_RECIPE.trainable),
+    augmentation: { ...STUDY_RECIPE.augmentation, ...defined(overrides.augmentation ?? {}) },
+    splitFractions: { ...(o.splitFractions ?? STUDY_RECIPE.splitFractions) },
+    runsDir: path.resolve(o.runsDir ?? STUDY_RECIPE.runsDir),
+    manifest: o.manifest ? path.resolve(o.manifest) : null,
+    split: o.split ? path.resolve(o.split) : null,
+  };
+  if (scratch) {
+    warnings.push(`Training from random initialisation (--weights none), trainable '${config.trainable}': ` +
+      'this is not the study\'s recipe and needs far more data and epochs to reach its accuracy.');
+  }
+  validateConfig(config);
+  return { config, warnings };
+}
+
+export function validateConfig(c: TrainConfig): TrainConfig {
+  expectOneOf(c.magnification, 'magnification', TRAIN_MAGNIFICATIONS);
+  expectString(c.weights, 'weights');
+  expectOneOf(c.trainable, 'trainable', TRAINABLE_POLICIES);
+  expectOneOf(c.frozenBatchNorm, 'frozenBatchNorm', FROZEN_BATCH_NORM);
+  expectOneOf(c.precision, 'precision', PRECISIONS);
+  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(c.device)) throw invalid("'auto', 'cpu', 'cuda' or 'cuda:N'", 'device', c.device);
+  expectInteger(c.imageSize, 'image size', 32, 4096);
+  expectNumber(c.learningRate, 'learning rate', 0, 10);
+  expectNumber(c.weightDecay, 'weight decay', 0, 10);
+  expectOneOf(c.classWeighting, 'class weighting', ['inverse-frequency', 'none'] as const);
+  expectInteger(c.maxEpochs, 'epochs', 1, 10000);
+  expectInteger(c.patience, 'patience', 1, 10000);
+  expectInteger(c.batchSize, 'batch size', 1, 4096);
+  if (c.perClass !== null) expectInteger(c.perClass, 'images per class', 1);
+  expectInteger(c.fold, 'fold', 0);
+  expectInteger(c.seed, 'seed', 0, 2 ** 32 - 1);
+  expectOneOf(c.groupBy, 'groupBy', ['patient', 'case'] as const);
+  expectOneOf(c.thresholdCriterion, 'threshold criterion', ['weightedF1', 'youdenJ'] as const);
+  const a = c.augmentation;
+  for (const k of ['horizontalFlip', 'verticalFlip', 'rightAngleRotation'] as const) expectBoolean(a[k], `augmentation.${k}`);
+  expectNumber(a.maxRotationDegrees, 'augmentation.maxRotationDegrees', 0, 180);
+  expectOneOf(a.fill, 'augmentation.fill', ROTATION_FILLS);
+  expectInteger(c.prefetch, 'prefetch', 0, 64);
+  expectInteger(c.decodeConcurrency, 'decode concurrency', 1, 64);
+  expectNumber(c.cacheMegabytes, 'cache size (MB)', 0);
+  expectInteger(c.evalBatchSize, 'evaluation batch size', 1, 4096);
+  return c;
+}

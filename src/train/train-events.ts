@@ -1,0 +1,20 @@
+// What a training reports while it runs: the CLI turns these into a progress bar or JSON lines,
+// the web server into its own status, tests into assertions. Plain JSON objects.
+import type { EpochLogRecord } from './run-folder';
+import type { TrainConfig } from './recipe';
+
+export type TrainEvent =
+  | { event: 'warning'; message: string }
+  | { event: 'run-start'; runDir: string; resumed: boolean; startEpoch: number; config: TrainConfig;
+    counts: Record<'train' | 'val' | 'test', { benign: number; malignant: number; patients: number }>; classWeights: number[] }
+  | { event: 'epoch-start'; epoch: number; maxEpochs: number; batches: number }
+  | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number; accuracy: number }
+  | { event: 'validate'; epoch: number; done: number; total: number }
+  | { event: 'epoch-end'; record: EpochLogRecord }
+  | { event: 'early-stop'; epoch: number; bestEpoch: number; patience: number }
+  | { event: 'interrupted'; runDir: string; epochsCompleted: number }
+  | { event: 'evaluate'; part: 'val' | 'test'; images: number }
+  | { event: 'run-end'; runDir: string; bestEpoch: number; epochs: number; threshold: number;
+    val: { accuracy: number; weightedF1: number }; test: { accuracy: number; weightedF1: number; auc: number | null } };
+
+export type TrainEventHandler = (e: TrainEvent) => void;

@@ -1,0 +1,107 @@
+// The epoch loop of one run: train on the (augmented) training split, measure the validation
+// split, keep the best checkpoint by validation weighted F1, stop early, checkpoint every epoch.
+// It stops between batches when the signal aborts; the last complete epoch stays resumable.
+import { BatchLoader, deriveSeed, type ImageCache } from '../data';
+import type { Model } from '../native';
+import { PassAccumulator, argmax, weightedCrossEntropy } from './epoch-metrics';
+import { EarlyStopper, type EarlyStoppingState } from './early-stopping';
+import { AbortedError, predictEntries } from './predict-entries';
+import type { TrainConfig } from './recipe';
+import type { RunData } from './run-data';
+import { type EpochLogRecord, runFile, writeEpochLog } from './run-folder';
+import type { TrainEventHandler } from './train-events';
+
+/** What last.pt carries besides weights and optimiser state: enough to resume exactly. */
+export interface CheckpointMetadata {
+  kind: 'last' | 'best';
+  /** Epochs completed when written. */
+  epoch: number;
+  valWeightedF1: number;
+  stopper: EarlyStoppingState;
+  classWeights: number[];
+  config: TrainConfig;
+}
+
+export interface LoopState {
+  /** Epochs already completed (0 for a new run). */
+  completed: number;
+  stopper: EarlyStopper;
+  records: EpochLogRecord[];
+}
+
+export interface LoopOptions {
+  onEvent?: TrainEventHandler;
+  signal?: AbortSignal;
+  /** Stop (resumably) after this many epochs in this call, e.g. to split a long training. */
+  maxEpochsThisSession?: number;
+  cache: ImageCache;
+}
+
+export type LoopOutcome = 'finished' | 'interrupted';
+
+export async function runEpochs(model: Model, runDir: string, config: TrainConfig, data: RunData, classWeights: number[],
+  state: LoopState, o: LoopOptions): Promise<LoopOutcome> {
+  const emit = o.onEvent ?? ((): void => undefined);
+  const loader = new BatchLoader(data.parts.train, data.manifest.root, {
+    batchSize: config.batchSize, size: config.imageSize, shuffleSeed: deriveSeed(config.seed, 'shuffle'),
+    prefetch: config.prefetch, concurrency: config.decodeConcurrency, cache: o.cache,
+  });
+  let session = 0;
+  while (state.completed < config.maxEpochs && !state.stopper.stopped) {
+    if (o.signal?.aborted || (o.maxEpochsThisSession !== undefined && session >= o.maxEpochsThisSession)) return 'interrupted';
+    const epoch = state.completed + 1;
+    const t0 = Date.now();
+    emit({ event: 'epoch-start', epoch, maxEpochs: config.maxEpochs, batches: loader.length });
+    const train = new PassAccumulator();
+    let batchIndex = 0;
+    // Epoch e uses shuffle order e-1 and seeds derived from (seed, e, batch): a resumed run replays them.
+    for await (const batch of loader.epoch(epoch - 1)) {
+      if (o.signal?.aborted) return 'interrupted';
+      const a = config.augmentation;
+      const r = await model.trainStep(batch, batch.labels, {
+        classWeights,
+        augment: { ...a, seed: deriveSeed(config.seed, `augment/${epoch}/${batchIndex}`) },
+      });
+      const w = batch.labels.reduce((s, l) => s + classWeights[l], 0);
+      train.addBatch(batch.labels, argmax(r.logits), r.loss, w);
+      batchIndex++;
+      emit({ event: 'batch', epoch, batch: batchIndex, batches: loader.length, loss: train.loss, accuracy: train.accuracy });
+    }
+    const trainSeconds = (Date.now() - t0) / 1000;
+    const val = new PassAccumulator();
+    try {
+      const preds = await predictEntries(model, data.parts.val, {
+        root: data.manifest.root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache: o.cache,
+        prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal: o.signal,
+        onBatch: (done, total) => emit({ event: 'validate', epoch, done, total }),
+      });
+      const probs = preds.map((p) => p.probabilities);
+      const labels = preds.map((p) => p.label);
+      const ce = weightedCrossEntropy(probs, labels, classWeights);
+      val.addBatch(labels, argmax(probs), ce.mean, ce.weight);
+    } catch (err) {
+      if (err instanceof AbortedError) return 'interrupted';
+      throw err;
+    }
+    const t = train.result();
+    const v = val.result();
+    const { improved } = state.stopper.update(epoch, v.weightedF1);
+    const record: EpochLogRecord = {
+      epoch, trainLoss: t.loss, trainAccuracy: t.accuracy, trainWeightedF1: t.weightedF1,
+      valLoss: v.loss, valAccuracy: v.accuracy, valWeightedF1: v.weightedF1,
+      learningRate: config.learningRate, seconds: (Date.now() - t0) / 1000, imagesPerSecond: t.images / trainSeconds,
+      improved, bestEpoch: state.stopper.bestEpoch ?? epoch,
+    };
+    const meta = (kind: 'last' | 'best'): CheckpointMetadata => ({ kind, epoch, valWeightedF1: v.weightedF1, stopper: state.stopper.state, classWeights, config });
+    // best.pt before last.pt: if a crash falls between them, resume sees a best newer than last and keeps it.
+    if (improved) await model.save(runFile(runDir, 'best'), { metadata: meta('best'), epoch });
+    await model.save(runFile(runDir, 'last'), { metadata: meta('last'), epoch });
+    state.records = [...state.records.filter((r) => r.epoch < epoch), record];
+    await writeEpochLog(runDir, state.records);
+    state.completed = epoch;
+    session++;
+    emit({ event: 'epoch-end', record });
+    if (state.stopper.stopped) emit({ event: 'early-stop', epoch, bestEpoch: state.stopper.bestEpoch!, patience: config.patience });
+  }
+  return 'finished';
+}

@@ -1,0 +1,142 @@
+// One training run from start to metrics: resolve the recipe, prepare the data, build the model,
+// run the epochs, evaluate the best checkpoint. `resumeRun` continues an interrupted run from its
+// last.pt with the early-stopping state it had; both return the run folder and its metrics.
+import * as fs from 'node:fs';
+import { classIndex, ImageCache, type Manifest, type Progress } from '../data';
+import { Model } from '../native';
+import { writeJsonAtomic } from '../util/atomic-write';
+import { classWeightsFromCounts, countLabels } from './class-weights';
+import { EarlyStopper } from './early-stopping';
+import { evaluateRun, type RunMetrics } from './evaluate-run';
+import { resolveInitialWeights, type InitialWeights } from './initial-weights';
+import { resolveTrainConfig, validateConfig, type TrainConfig, type TrainOverrides } from './recipe';
+import { loadRunData, partCounts, prepareRunData, type RunData } from './run-data';
+import { createRunDir, readEpochLog, readRunConfig, runFile, runName, writeRunConfig } from './run-folder';
+import { type CheckpointMetadata, type LoopState, runEpochs } from './train-loop';
+import type { TrainEventHandler } from './train-events';
+
+export interface TrainRunOptions {
+  onEvent?: TrainEventHandler;
+  /** Abort = Ctrl-C: the current batch finishes, the run stays resumable. */
+  signal?: AbortSignal;
+  /** Stop (resumably) after this many epochs in this call. */
+  maxEpochsThisSession?: number;
+  /** A manifest already indexed (shared by the runs of `--mag all`, sweeps, CV). */
+  manifest?: Manifest;
+  /** Appended to the run folder's name, e.g. `fold2`. */
+  nameSuffix?: string;
+  /** Index progress (the CLI passes a bar). */
+  indexProgress?: (total: number) => Progress;
+  /** Environment for the weights cache lookup (HISTOSCOPE_CACHE); process.env by default. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface TrainRunResult {
+  runDir: string;
+  status: 'finished' | 'interrupted';
+  /** Epochs completed so far. */
+  epochs: number;
+  /** Present when finished. */
+  metrics?: RunMetrics;
+}
+
+function trainClassWeights(config: TrainConfig, data: RunData): number[] {
+  if (config.classWeighting === 'none') return [1, 1];
+  return classWeightsFromCounts(countLabels(data.parts.train.map((e) => classIndex(e.cls))));
+}
+
+async function newModel(config: TrainConfig, weights: InitialWeights, emit: TrainEventHandler): Promise<Model> {
+  const model = await Model.create({
+    trainable: config.trainable, frozenBatchNorm: config.frozenBatchNorm, precision: config.precision, device: config.device,
+    imageSize: config.imageSize, learningRate: config.learningRate, weightDecay: config.weightDecay, seed: config.seed,
+  });
+  if (weights.file) {
+    try {
+      const report = await model.loadWeights(weights.file);
+      for (const notice of report.notices) emit({ event: 'warning', message: notice });
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
+  return model;
+}
+
+async function trainAndEvaluate(model: Model, runDir: string, config: TrainConfig, data: RunData, state: LoopState,
+  resumed: boolean, options: TrainRunOptions): Promise<TrainRunResult> {
+  const emit = options.onEvent ?? ((): void => undefined);
+  const classWeights = trainClassWeights(config, data);
+  emit({
+    event: 'run-start', runDir, resumed, startEpoch: state.completed, config, classWeights,
+    counts: { train: partCounts(data.parts.train), val: partCounts(data.parts.val), test: partCounts(data.parts.test) },
+  });
+  let outcome;
+  try {
+    const cache = new ImageCache(config.cacheMegabytes * 2 ** 20);
+    outcome = await runEpochs(model, runDir, config, data, classWeights, state, { ...options, cache });
+  } finally {
+    model.dispose();
+  }
+  if (outcome === 'interrupted') {
+    emit({ event: 'interrupted', runDir, epochsCompleted: state.completed });
+    return { runDir, status: 'interrupted', epochs: state.completed };
+  }
+  const metrics = await evaluateRun(runDir, { onEvent: options.onEvent, signal: options.signal }) as RunMetrics;
+  emit({
+    event: 'run-end', runDir, bestEpoch: metrics.bestEpoch, epochs: metrics.epochs, threshold: metrics.threshold.threshold,
+    val: { accuracy: metrics.validation.accuracy, weightedF1: metrics.validation.weightedF1 },
+    test: { accuracy: metrics.test.metrics.accuracy, weightedF1: metrics.test.metrics.weightedF1, auc: metrics.test.roc.auc },
+  });
+  return { runDir, status: 'finished', epochs: state.completed, metrics };
+}
+
+/** Trains one magnification (or pooled) with the study's recipe overridden by `overrides`. */
+export async function trainRun(overrides: TrainOverrides, options: TrainRunOptions = {}): Promise<TrainRunResult> {
+  const emit = options.onEvent ?? ((): void => undefined);
+  const { config, warnings } = resolveTrainConfig(overrides);
+  // Checked before the run folder exists: a missing folder or weights file leaves no empty run behind.
+  if (!config.split && !config.manifest && !options.manifest && !fs.existsSync(config.data)) {
+    throw new Error(`Dataset folder ${config.data} does not exist; pass --data with the folder holding the BreakHis images.`);
+  }
+  const weights = await resolveInitialWeights(config.weights, options.env);
+  for (const message of warnings) emit({ event: 'warning', message });
+  const runDir = createRunDir(config.runsDir, runName(config, new Date(), options.nameSuffix));
+  await writeRunConfig(runDir, config);
+  await writeJsonAtomic(runFile(runDir, 'initialWeights'), weights);
+  const data = await prepareRunData(config, runDir, { manifest: options.manifest, progress: options.indexProgress });
+  const model = await newModel(config, weights, emit);
+  const state: LoopState = { completed: 0, stopper: new EarlyStopper(config.patience), records: [] };
+  return trainAndEvaluate(model, runDir, config, data, state, false, options);
+}
+
+/** Continues `runDir` from last.pt: epoch count, early-stopping state and best score as they were. */
+export async function resumeRun(runDir: string, options: TrainRunOptions = {}): Promise<TrainRunResult> {
+  const emit = options.onEvent ?? ((): void => undefined);
+  const config = validateConfig(readRunConfig(runDir));
+  if (fs.existsSync(runFile(runDir, 'metrics'))) {
+    throw new Error(`${runDir} has already finished (metrics.json exists); start a new run or evaluate it with \`histoscope evaluate\`.`);
+  }
+  const data = loadRunData(runDir, config);
+  if (!fs.existsSync(runFile(runDir, 'last'))) {
+    // Interrupted during its first epoch: start over in the same folder.
+    const weights = await resolveInitialWeights(config.weights, options.env);
+    const state: LoopState = { completed: 0, stopper: new EarlyStopper(config.patience), records: [] };
+    return trainAndEvaluate(await newModel(config, weights, emit), runDir, config, data, state, true, options);
+  }
+  const last = await Model.load(runFile(runDir, 'last'), { device: config.device });
+  const meta = last.metadata as CheckpointMetadata;
+  let stopper = meta.stopper;
+  if (fs.existsSync(runFile(runDir, 'best'))) {
+    // A crash between writing best.pt and last.pt leaves a best newer than last: keep it, it was measured.
+    const best = await Model.load(runFile(runDir, 'best'), { device: 'cpu' });
+    best.model.dispose();
+    const b = best.metadata as CheckpointMetadata;
+    if (b.epoch > meta.epoch) stopper = { ...stopper, bestEpoch: b.epoch, bestScore: b.valWeightedF1, epochsWithoutImprovement: 0 };
+  }
+  const state: LoopState = {
+    completed: last.epoch,
+    stopper: new EarlyStopper(config.patience, stopper),
+    records: readEpochLog(runDir).filter((r) => r.epoch <= last.epoch),
+  };
+  return trainAndEvaluate(last.model, runDir, config, data, state, true, options);
+}

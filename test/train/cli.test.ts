@@ -1,0 +1,95 @@
+// The train commands end to end through the CLI wiring: JSON events, evaluate, promote, sweep and
+// CV on tiny settings; and errors as one line with exit code 1.
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readModelCard } from '../../src/infer/model-card';
+import { runCli, syntheticCohort, tmpDir } from './helpers';
+
+const FAST = ['--mag', '100X', '--weights', 'none', '--trainable', 'layer4+fc', '--image-size', '64', '--batch', '8', '--per-class', 'all', '--device', 'cpu'];
+
+describe('histoscope train | evaluate | promote | sweep | cv', function () {
+  this.timeout(240_000);
+
+  it('trains with --json events, then evaluates and promotes the run', async () => {
+    const data = await syntheticCohort();
+    const root = tmpDir('cli-train');
+    const runs = path.join(root, 'runs');
+    const r = await runCli('train', '--data', data, ...FAST, '--epochs', '1', '--runs', runs, '--json');
+    expect(r.code, r.err).to.equal(0);
+    const events = r.out.trim().split('\n').map((l) => JSON.parse(l) as { event: string; runDir?: string });
+    const kinds = events.map((e) => e.event);
+    for (const k of ['warning', 'run-start', 'epoch-start', 'batch', 'epoch-end', 'evaluate', 'run-end', 'metrics']) expect(kinds, k).to.include(k);
+    const runDir = events.find((e) => e.event === 'run-end')!.runDir!;
+    expect(path.dirname(runDir)).to.equal(runs);
+
+    const ev = await runCli('evaluate', runDir);
+    expect(ev.code, ev.err).to.equal(0);
+    expect(ev.out).to.match(/true malignant\s+\d+\s+\d+/).and.match(/patient-level recognition rate/);
+
+    const models = path.join(root, 'models');
+    const pr = await runCli('promote', runDir, '--models', models);
+    expect(pr.code, pr.err).to.equal(0);
+    expect(pr.out).to.match(/DEMO/);
+    expect(readModelCard(path.join(models, '100X')).demo).to.equal(true);
+  });
+
+  it('sweeps a grid and cross-validates, writing tables beside the runs', async () => {
+    const data = await syntheticCohort();
+    const runs = path.join(tmpDir('cli-sweep'), 'runs');
+    const s = await runCli('sweep', '--data', data, ...FAST.filter((_, i, a) => !['--batch', '--per-class'].includes(a[i]) && !['--batch', '--per-class'].includes(a[i - 1])),
+      '--batch', '8,16', '--per-class', '20', '--epochs', '1', '--runs', runs);
+    expect(s.code, s.err).to.equal(0);
+    const sweepDir = fs.readdirSync(runs).find((d) => d.startsWith('sweep-'))!;
+    const table = JSON.parse(fs.readFileSync(path.join(runs, sweepDir, 'sweep.json'), 'utf8'));
+    expect(table.rows.map((row: { batchSize: number }) => row.batchSize)).to.deep.equal([8, 16]);
+    expect(table.best).to.have.length(1);
+    expect(table.best[0].valWeightedF1).to.equal(Math.max(...table.rows.map((row: { valWeightedF1: number }) => row.valWeightedF1)));
+    expect(fs.readFileSync(path.join(runs, sweepDir, 'sweep.md'), 'utf8')).to.match(/\| Magnification \| Batch \| Images\/class/);
+
+    const cv = await runCli('cv', '--data', data, ...FAST, '--folds', '2', '--epochs', '1', '--runs', runs, '--json');
+    expect(cv.code, cv.err).to.equal(0);
+    const done = cv.out.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.event === 'cv');
+    expect(done.runs).to.have.length(2);
+    const acc = done.summary.metrics['metrics.accuracy'];
+    expect(acc.values).to.have.length(2);
+    expect(acc.mean).to.be.closeTo((acc.values[0] + acc.values[1]) / 2, 1e-12);
+    expect(fs.readFileSync(path.join(done.dir, 'cv.md'), 'utf8')).to.match(/Accuracy\s*\|\s*\d\.\d{3} ± \d\.\d{3}/);
+  });
+
+  it('reports errors in one line with exit code 1', async () => {
+    const dir = tmpDir('cli-train-err');
+    const cases: [string[], RegExp][] = [
+      [['train', '--data', path.join(dir, 'missing'), '--weights', 'none', '--mag', '40X', '--runs', path.join(dir, 'runs')], /Dataset folder .*missing does not exist/],
+      [['train', '--mag', '40X'], /--data is required/],
+      [['train', '--data', dir, '--mag', '50X'], /--mag expects 40X, 100X, 200X, 400X, all or pooled/],
+      [['train', '--data', dir, '--batch', 'x'], /--batch expects an integer/],
+      [['train', '--resume', path.join(dir, 'nope')], /is not a training run/],
+      [['evaluate', dir], /is not a training run/],
+      [['promote', dir], /is not a training run/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await runCli(...args);
+      expect(r.code, args.join(' ')).to.equal(1);
+      expect(r.err).to.match(re);
+      expect(r.err.trim().split('\n'), r.err).to.have.length(1);
+    }
+    expect(fs.existsSync(path.join(dir, 'runs'))).to.equal(false);
+  });
+
+  it('--weights imagenet without the file stops before creating a run, saying what to download', async () => {
+    const dir = tmpDir('cli-imagenet');
+    const prev = process.env.HISTOSCOPE_CACHE;
+    process.env.HISTOSCOPE_CACHE = path.join(dir, 'cache');
+    try {
+      const r = await runCli('train', '--data', dir, '--mag', '40X', '--weights', 'imagenet', '--runs', path.join(dir, 'runs'));
+      expect(r.code).to.equal(1);
+      expect(r.err).to.match(/place resnet50-0676ba61\.pth .*https:\/\/download\.pytorch\.org\/models\/resnet50-0676ba61\.pth/);
+      expect(r.err).to.include(path.join(dir, 'cache'));
+      expect(fs.existsSync(path.join(dir, 'runs'))).to.equal(false);
+    } finally {
+      if (prev === undefined) delete process.env.HISTOSCOPE_CACHE;
+      else process.env.HISTOSCOPE_CACHE = prev;
+    }
+  });
+});

@@ -1,6 +1,9 @@
 #include "python_fixtures.h"
 
+#include <ftw.h>
 #include <sys/wait.h>
+
+#include <cstdio>
 
 #include <cstdlib>
 #include <fstream>
@@ -75,8 +78,11 @@ const fs::path& scratchDirectory() {
 }
 
 void removeScratch() {
-  std::error_code ignored;
-  fs::remove_all(scratchDirectory(), ignored);
+  // POSIX nftw rather than std::filesystem::remove_all: against PyTorch 2.11's libtorch the
+  // latter crashed the test binary (a libstdc++ symbol clash is the likely cause).
+  nftw(scratchDirectory().c_str(),
+       [](const char* path, const struct stat*, int, struct FTW*) { return ::remove(path); }, 16,
+       FTW_DEPTH | FTW_PHYS);
 }
 
 fs::path pythonFixture(const std::string& script, const std::string& name) {

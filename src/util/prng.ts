@@ -42,3 +42,20 @@ export function shuffle<T>(rng: Prng, items: readonly T[]): T[] {
   }
   return out;
 }
+
+/** Derives an independent stream from a seed and a string label (FNV-1a mix), e.g. per patient. */
+export function deriveSeed(seed: number, label: string): number {
+  let h = (0x811c9dc5 ^ (seed >>> 0)) >>> 0;
+  for (let i = 0; i < label.length; i++) {
+    h ^= label.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  // One mulberry step to spread nearby seeds apart.
+  return Math.floor(mulberry32(h)() * 4294967296) >>> 0;
+}
+
+/** Standard normal sample (Box-Muller). */
+export function gaussian(rng: Prng): number {
+  const u = Math.max(rng(), 1e-12);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}

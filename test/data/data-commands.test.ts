@@ -1,30 +1,13 @@
 import { expect } from 'chai';
-import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { registerDataCommands } from '../../src/cli/data-commands';
 import { loadSplit } from '../../src/data';
+import { runCommands } from '../helpers/run-cli';
 import { tmpDir } from './helpers';
 
-/** Runs `histoscope …args` in-process, capturing stdout/stderr and the exit code. */
-async function run(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = new Command('histoscope').exitOverride();
-  registerDataCommands(program);
-  let out = '';
-  let err = '';
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
+function run(...args: string[]): ReturnType<typeof runCommands> {
+  return runCommands([registerDataCommands], ...args);
 }
 
 describe('histoscope index | split | synth', () => {

@@ -1,12 +1,12 @@
 // Fixtures of the training tests: a small synthetic BreakHis cohort made once per process, and an
 // in-process runner for CLI commands that captures output and the exit code.
-import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { registerTrainCommands } from '../../src/cli/train-commands';
 import { generateSynthetic } from '../../src/data';
 import type { TrainOverrides } from '../../src/train';
+import { runCommands } from '../helpers/run-cli';
 
 export function tmpDir(label: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `histoscope-${label}-`));
@@ -41,23 +41,7 @@ export function fastOverrides(data: string, runsDir: string, extra: Partial<Trai
   };
 }
 
-/** Runs `histoscope …args` in-process with the train commands, capturing stdout/stderr and the exit code. */
-export async function runCli(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = new Command('histoscope').exitOverride();
-  registerTrainCommands(program);
-  let out = '';
-  let err = '';
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((s: string) => { out += s; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => { err += s; return true; }) as typeof process.stderr.write;
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(args, { from: 'user' });
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out, err, code };
+/** Runs `histoscope …args` in-process with the train commands. */
+export function runCli(...args: string[]): ReturnType<typeof runCommands> {
+  return runCommands([registerTrainCommands], ...args);
 }

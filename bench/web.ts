@@ -62,10 +62,9 @@ async function main(): Promise<void> {
   }
   await server.close();
 
-  for (const tta of [false, true]) {
+  for (const [key, batchSize, tta] of [['batchPredict', undefined, false], ['batchPredictBatch32', 32, false], ['batchPredictTta', undefined, true]] as const) {
     const inputs = tta ? files.slice(0, Math.max(8, imageCount / 8)) : files;
-    const run = await predictFiles({ inputs, registry, batchSize: 32, tta });
-    const key = tta ? 'batchPredictTta' : 'batchPredict';
+    const run = await predictFiles({ inputs, registry, batchSize, tta });
     results[key] = { images: run.summary.predicted, seconds: +run.summary.seconds.toFixed(2), imagesPerSecond: +run.summary.imagesPerSecond.toFixed(2) };
     console.log(key, results[key]);
   }

@@ -1,0 +1,81 @@
+// Grad-CAM as pictures: one native call on the image as the model sees it gives both the
+// prediction and the class-activation map, so the label shown and the map shown can never come
+// from two different computations. The map is then stretched to the picture's size, coloured with
+// viridis and blended over the original image, and both are encoded as PNG.
+import sharp from 'sharp';
+
+import { applyColormap } from './colormap';
+import { decodeForModel, readPixels, type ReadOptions } from './model-input';
+import type { LoadedModel } from './model-registry';
+import { blend, quantiseMap } from './overlay';
+import { type Prediction, toPrediction } from './prediction';
+
+export const DEFAULT_OPACITY = 0.45;
+
+export interface GradcamOptions extends ReadOptions {
+  /** Class whose evidence is mapped; default: the predicted label (after the card's threshold). */
+  targetClass?: 0 | 1;
+  /** Heatmap weight in the overlay, 0..1 (default 0.45). */
+  opacity?: number;
+  /** Longest side of the pictures; default: the original image's size (at most 8192). */
+  maxSide?: number;
+  /** Also return the (resized) original image as PNG, for showing it beside the overlay. */
+  includeImage?: boolean;
+}
+
+export interface GradcamPictures {
+  prediction: Prediction;
+  targetClass: 0 | 1;
+  width: number;
+  height: number;
+  originalWidth: number;
+  originalHeight: number;
+  heatmapPng: Buffer;
+  overlayPng: Buffer;
+  imagePng?: Buffer;
+}
+
+/** The decoder's largest side. */
+const MAX_SIDE = 8192;
+
+function fitWithin(width: number, height: number, maxSide = MAX_SIDE): [number, number] {
+  const limit = Math.min(maxSide, MAX_SIDE);
+  const scale = Math.max(width, height) > limit ? limit / Math.max(width, height) : 1;
+  return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
+}
+
+const png = (data: Uint8Array, width: number, height: number): Promise<Buffer> =>
+  sharp(data, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+
+export async function renderGradcam(loaded: LoadedModel, input: string | Buffer, options: GradcamOptions = {}): Promise<GradcamPictures> {
+  const opacity = options.opacity ?? DEFAULT_OPACITY;
+  if (!(opacity >= 0 && opacity <= 1)) throw new RangeError(`Expected an opacity between 0 and 1 but received ${opacity}.`);
+  const read = { limitInputPixels: options.limitInputPixels, name: options.name };
+  const seen = await decodeForModel(loaded, input, read);
+  const batch = { data: seen.data, shape: [1, seen.height, seen.width, 3] as const };
+  let cam = await loaded.model.gradcam(batch, { targetClass: options.targetClass });
+  const prediction = toPrediction(cam.probabilities, loaded.card);
+  // Native defaults to the arg-max class; the label shown follows the card's threshold instead.
+  if (options.targetClass === undefined && cam.targetClass !== prediction.classIndex) {
+    cam = await loaded.model.gradcam(batch, { targetClass: prediction.classIndex });
+  }
+  const [width, height] = fitWithin(seen.originalWidth, seen.originalHeight, options.maxSide);
+  const map = await sharp(quantiseMap(cam.cam), { raw: { width: cam.width, height: cam.height, channels: 1 } })
+    .resize(width, height, { fit: 'fill', kernel: 'cubic' })
+    .extractChannel(0)
+    .raw()
+    .toBuffer();
+  const picture = await readPixels(input, { size: [width, height], fit: 'fill', ...read });
+  const heatmap = applyColormap(map);
+  const overlay = blend(picture.data, heatmap, opacity);
+  const [heatmapPng, overlayPng, imagePng] = await Promise.all([
+    png(heatmap, width, height),
+    png(overlay, width, height),
+    options.includeImage ? png(picture.data, width, height) : Promise.resolve(undefined),
+  ]);
+  return {
+    prediction, targetClass: cam.targetClass as 0 | 1, width, height,
+    originalWidth: seen.originalWidth, originalHeight: seen.originalHeight,
+    heatmapPng, overlayPng, ...(imagePng ? { imagePng } : {}),
+  };
+}

@@ -1,0 +1,17 @@
+// Public surface of the inference part: installed models by magnification, prediction of one
+// image or many files, Grad-CAM pictures, and the demo-model bootstrap.
+export * from './model-card';
+export { ModelRegistry, MissingModelError, type LoadedModel, type ModelStatus, type RegistryOptions } from './model-registry';
+export { trainCommandHint } from './train-hint';
+export { DEMO_WARNING, toPrediction, averageProbabilities, type Prediction, type Label } from './prediction';
+export { dihedral, allDihedral, DIHEDRAL_COUNT, type RgbImage } from './dihedral';
+export { predictImages, type PredictImagesOptions } from './predict-images';
+export { VIRIDIS_LUT, applyColormap } from './colormap';
+export { blend, quantiseMap } from './overlay';
+export { decodeForModel, readPixels, resizeFitOf, ImageReadError, type ReadOptions } from './model-input';
+export { renderGradcam, DEFAULT_OPACITY, type GradcamOptions, type GradcamPictures } from './gradcam-image';
+export { analyseImage, type Analysis, type AnalyseOptions } from './analyse-image';
+export { expandInputs, globToRegExp, type ExpandedInputs } from './expand-inputs';
+export { magnificationFor, type MagnificationChoice } from './file-magnification';
+export { predictFiles, defaultBatchSize, type PredictFilesOptions, type PredictFilesResult, type PredictionRow } from './batch-predict';
+export { predictionsToCsv, predictionsToJson, writePredictions, CSV_COLUMNS } from './prediction-table';

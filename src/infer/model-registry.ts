@@ -1,0 +1,140 @@
+// Installed models by magnification (models/<mag>/): each is loaded once, on first use, and kept.
+// Requests arriving while a model loads share that one load; a failed load is forgotten so the
+// next request can retry after the files are fixed. Slots with no model are reported with the
+// commands that make one, and never stop the other magnifications from working.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { MAGNIFICATIONS, type Magnification } from '../data';
+import { Model } from '../native';
+import { CARD_FILE, MODEL_FILE, type ModelCard, ModelCardError, readModelCard } from './model-card';
+import { trainCommandHint } from './train-hint';
+
+export interface LoadedModel {
+  magnification: Magnification;
+  model: Model;
+  card: ModelCard;
+  /** Side of the square model input, from the checkpoint. */
+  imageSize: number;
+}
+
+export type ModelStatus =
+  | { magnification: Magnification; installed: true; loaded: boolean; card: ModelCard }
+  | { magnification: Magnification; installed: false; reason: string };
+
+export interface RegistryOptions {
+  modelsDir: string;
+  /** Where models run: 'auto' (CUDA when available), 'cpu', 'cuda'. */
+  device?: string;
+  /** Check model.pt against the sha256 on its card before trusting it (default true). */
+  verifyChecksum?: boolean;
+}
+
+/**
+ * A magnification has no usable model. `message` is safe to show anyone (no paths);
+ * `detail` adds the file-level cause for logs and the terminal.
+ */
+export class MissingModelError extends Error {
+  override name = 'MissingModelError';
+  constructor(readonly magnification: Magnification, message: string, readonly detail: string) {
+    super(message);
+  }
+}
+
+async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export class ModelRegistry {
+  readonly modelsDir: string;
+  private readonly device: string;
+  private readonly verifyChecksum: boolean;
+  private readonly loads = new Map<Magnification, Promise<LoadedModel>>();
+  private readonly loaded = new Map<Magnification, LoadedModel>();
+  private disposed = false;
+
+  constructor(options: RegistryOptions) {
+    this.modelsDir = path.resolve(options.modelsDir);
+    this.device = options.device ?? 'auto';
+    this.verifyChecksum = options.verifyChecksum ?? true;
+  }
+
+  private slotDir(mag: Magnification): string {
+    return path.join(this.modelsDir, mag);
+  }
+
+  private missing(mag: Magnification, cause: string, detail: string): MissingModelError {
+    return new MissingModelError(mag, `${cause} ${trainCommandHint(mag)}`, detail);
+  }
+
+  /** The card of an installed model (fresh from disk unless already loaded), or why there is none. */
+  card(mag: Magnification): ModelCard {
+    const cached = this.loaded.get(mag);
+    if (cached) return cached.card;
+    const dir = this.slotDir(mag);
+    if (!fs.existsSync(path.join(dir, CARD_FILE)) && !fs.existsSync(path.join(dir, MODEL_FILE))) {
+      throw this.missing(mag, `No model is installed for ${mag}.`, `${dir} holds no ${CARD_FILE} or ${MODEL_FILE}.`);
+    }
+    try {
+      return readModelCard(dir);
+    } catch (err) {
+      if (!(err instanceof ModelCardError)) throw err;
+      throw this.missing(mag, `The ${mag} model is installed incompletely or is damaged.`, err.message);
+    }
+  }
+
+  /** Every magnification, installed or not, in the order 40X, 100X, 200X, 400X. */
+  status(): ModelStatus[] {
+    return MAGNIFICATIONS.map((magnification) => {
+      try {
+        return { magnification, installed: true, loaded: this.loaded.has(magnification), card: this.card(magnification) };
+      } catch (err) {
+        if (!(err instanceof MissingModelError)) throw err;
+        return { magnification, installed: false, reason: err.message };
+      }
+    });
+  }
+
+  /** The model for `mag`, loading it on first use; concurrent callers share one load. */
+  get(mag: Magnification): Promise<LoadedModel> {
+    if (this.disposed) return Promise.reject(new Error('The model registry was closed.'));
+    let load = this.loads.get(mag);
+    if (!load) {
+      load = this.load(mag);
+      this.loads.set(mag, load);
+      load.catch(() => this.loads.delete(mag));
+    }
+    return load;
+  }
+
+  private async load(mag: Magnification): Promise<LoadedModel> {
+    const card = this.card(mag);
+    const file = path.join(this.slotDir(mag), MODEL_FILE);
+    if (this.verifyChecksum && card.weights?.modelSha256) {
+      const actual = await sha256File(file);
+      if (actual !== card.weights.modelSha256) {
+        throw this.missing(mag, `The ${mag} model file does not match its model card, so its metrics cannot be trusted.`,
+          `${file} has sha256 ${actual} but ${CARD_FILE} records ${card.weights.modelSha256}.`);
+      }
+    }
+    const { model } = await Model.load(file, { device: this.device });
+    const loaded: LoadedModel = { magnification: mag, model, card, imageSize: model.info().imageSize };
+    if (this.disposed) {
+      model.dispose();
+      throw new Error('The model registry was closed.');
+    }
+    this.loaded.set(mag, loaded);
+    return loaded;
+  }
+
+  /** Frees every loaded model; later `get` calls are rejected. */
+  dispose(): void {
+    this.disposed = true;
+    for (const loaded of this.loaded.values()) loaded.model.dispose();
+    this.loaded.clear();
+    this.loads.clear();
+  }
+}

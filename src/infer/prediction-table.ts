@@ -1,0 +1,35 @@
+// Prediction rows as CSV (spreadsheets, R, pandas) or JSON (scripts). Column names are stable:
+// scripts depend on them. The `demo` and `warning` columns carry the synthetic-model notice into
+// every file a demo model's output reaches.
+import type { PredictFilesResult, PredictionRow } from './batch-predict';
+import { writeFileAtomic } from '../util/atomic-write';
+
+export const CSV_COLUMNS = [
+  'path', 'magnification', 'probability_malignant', 'label', 'threshold', 'model_id', 'demo', 'tta', 'gradcam', 'warning', 'error',
+] as const;
+
+function csvCell(value: string | number | boolean | null): string {
+  if (value === null) return '';
+  const text = typeof value === 'number' ? String(Number(value.toFixed(6))) : String(value);
+  // Quote what CSV needs quoted; prefix formula starters so a spreadsheet never executes a cell.
+  const safe = /^[=+\-@\t\r]/.test(text) && typeof value === 'string' ? `'${text}` : text;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+export function predictionsToCsv(rows: readonly PredictionRow[]): string {
+  const lines = [CSV_COLUMNS.join(',')];
+  for (const r of rows) {
+    lines.push([r.path, r.magnification, r.probabilityMalignant, r.label, r.threshold, r.modelId, r.demo, r.tta, r.gradcam, r.warning, r.error]
+      .map(csvCell).join(','));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function predictionsToJson(result: PredictFilesResult): string {
+  return JSON.stringify({ summary: result.summary, predictions: result.rows }, null, 2) + '\n';
+}
+
+/** Writes `.json` as JSON and anything else as CSV, atomically. */
+export async function writePredictions(file: string, result: PredictFilesResult): Promise<void> {
+  await writeFileAtomic(file, /\.json$/i.test(file) ? predictionsToJson(result) : predictionsToCsv(result.rows));
+}

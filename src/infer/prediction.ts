@@ -1,0 +1,51 @@
+// One image's answer as every consumer (CLI rows, JSON API, web page) shows it: the probabilities
+// from the model, the card's threshold turning them into a label, and the model's identity, so a
+// number on screen always names the model card it came from.
+import { applyThreshold } from '../eval';
+import type { ModelCard, ModelSlot } from './model-card';
+
+export type Label = 'benign' | 'malignant';
+
+/** Shown wherever a demo model's output appears: page banner, API field, model card page, CSV. */
+export const DEMO_WARNING =
+  'DEMO MODEL: Trained on synthetic images, not on patient tissue. Its output means nothing about any patient and must not be used on patients.';
+
+export interface Prediction {
+  magnification: ModelSlot;
+  /** Softmax output in class order [benign, malignant]. */
+  probabilities: { benign: number; malignant: number };
+  label: Label;
+  /** Class index of `label`: 0 benign, 1 malignant. */
+  classIndex: 0 | 1;
+  /** Decision threshold on P(malignant) from the model card (chosen on validation). */
+  threshold: number;
+  modelId: string;
+  demo: boolean;
+  /** DEMO_WARNING for demo models, otherwise absent. */
+  warning?: string;
+}
+
+/** Applies the card's threshold to softmax probabilities [benign, malignant]. */
+export function toPrediction(probabilities: readonly number[], card: ModelCard): Prediction {
+  const malignant = probabilities[1];
+  const classIndex = applyThreshold([malignant], card.threshold)[0];
+  const prediction: Prediction = {
+    magnification: card.magnification,
+    probabilities: { benign: probabilities[0], malignant },
+    label: classIndex === 1 ? 'malignant' : 'benign',
+    classIndex,
+    threshold: card.threshold,
+    modelId: card.id,
+    demo: card.demo === true,
+  };
+  if (prediction.demo) prediction.warning = DEMO_WARNING;
+  return prediction;
+}
+
+/** Mean of probability vectors (test-time augmentation), renormalised against rounding drift. */
+export function averageProbabilities(rows: readonly (readonly number[])[]): number[] {
+  const sums = new Array<number>(rows[0].length).fill(0);
+  for (const row of rows) row.forEach((p, i) => { sums[i] += p; });
+  const total = sums.reduce((a, b) => a + b, 0);
+  return sums.map((s) => s / total);
+}

@@ -1,0 +1,69 @@
+// What the page and GET /api/models show about a model, taken only from its card's test-split
+// evaluation: so every number on screen traces to models/<mag>/card.json.
+import type { Magnification } from '../data';
+import { DEMO_WARNING, type ModelCard, type ModelStatus } from '../infer';
+
+export interface ModelSummary {
+  magnification: Magnification;
+  installed: true;
+  loaded: boolean;
+  modelId: string;
+  demo: boolean;
+  warning?: string;
+  createdAt: string;
+  threshold: number;
+  test: {
+    images: number;
+    benign: number;
+    malignant: number;
+    patients: number;
+    accuracy: number;
+    weightedF1: number;
+    sensitivity: number;
+    specificity: number;
+    rocAuc: number | null;
+    patientLevel: { recognitionRate: number; lower: number; upper: number; level: number };
+    /** Rows = true class, columns = predicted class, malignant first: [[TP, FN], [FP, TN]]. */
+    confusionMatrix: { tp: number; fn: number; fp: number; tn: number };
+  };
+}
+
+export interface MissingSummary {
+  magnification: Magnification;
+  installed: false;
+  message: string;
+}
+
+export function summariseCard(magnification: Magnification, card: ModelCard, loaded: boolean): ModelSummary {
+  const t = card.metrics.test;
+  const ci = t.patientLevel.confidenceInterval;
+  return {
+    magnification,
+    installed: true,
+    loaded,
+    modelId: card.id,
+    demo: card.demo === true,
+    ...(card.demo ? { warning: DEMO_WARNING } : {}),
+    createdAt: card.createdAt,
+    threshold: card.threshold,
+    test: {
+      images: t.counts.images,
+      benign: t.counts.benign,
+      malignant: t.counts.malignant,
+      patients: t.counts.patients,
+      accuracy: t.metrics.accuracy,
+      weightedF1: t.metrics.weightedF1,
+      sensitivity: t.metrics.sensitivity,
+      specificity: t.metrics.specificity,
+      rocAuc: t.roc?.auc ?? null,
+      patientLevel: { recognitionRate: t.patientLevel.recognitionRate, lower: ci.lower, upper: ci.upper, level: ci.level },
+      confusionMatrix: { tp: t.confusionMatrix.tp, fn: t.confusionMatrix.fn, fp: t.confusionMatrix.fp, tn: t.confusionMatrix.tn },
+    },
+  };
+}
+
+export function summariseStatus(status: ModelStatus): ModelSummary | MissingSummary {
+  return status.installed
+    ? summariseCard(status.magnification, status.card, status.loaded)
+    : { magnification: status.magnification, installed: false, message: status.reason };
+}

@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+
+import { decodeForModel, ModelRegistry, predictImages, renderGradcam, type LoadedModel } from '../../src/infer';
+import { installModel, tissuePng, tmpDir } from './model-fixture';
+
+const rawOf = async (png: Buffer): Promise<{ data: Buffer; width: number; height: number }> => {
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+};
+
+describe('Grad-CAM pictures', () => {
+  let registry: ModelRegistry;
+  let loaded: LoadedModel;
+  before(async () => {
+    const modelsDir = tmpDir('gradcam');
+    await installModel(modelsDir, '200X', { imageSize: 32, threshold: 0.3 });
+    registry = new ModelRegistry({ modelsDir });
+    loaded = await registry.get('200X');
+  });
+  after(() => registry.dispose());
+
+  it('writes heatmap and overlay at the original size, with the same prediction as the predict path', async () => {
+    const png = await tissuePng(130, 70, 5);
+    const pictures = await renderGradcam(loaded, png);
+    expect(pictures).to.include({ width: 130, height: 70, originalWidth: 130, originalHeight: 70 });
+    for (const file of [pictures.heatmapPng, pictures.overlayPng]) {
+      const meta = await sharp(file).metadata();
+      expect([meta.format, meta.width, meta.height]).to.deep.equal(['png', 130, 70]);
+    }
+    const [probs] = await predictImages(loaded, [await decodeForModel(loaded, png)]);
+    expect(pictures.prediction.probabilities.malignant).to.be.closeTo(probs[1], 1e-4);
+    // The map explains the label shown (threshold 0.3 from the card), not the arg-max class.
+    expect(pictures.targetClass).to.equal(pictures.prediction.classIndex);
+  });
+
+  it('blends with the opacity asked for: 0 shows the image, 1 shows the heatmap', async () => {
+    const png = await tissuePng(40, 30, 6);
+    const clear = await renderGradcam(loaded, png, { opacity: 0, includeImage: true });
+    expect((await rawOf(clear.overlayPng)).data.equals((await rawOf(clear.imagePng!)).data)).to.equal(true);
+    const solid = await renderGradcam(loaded, png, { opacity: 1 });
+    expect((await rawOf(solid.overlayPng)).data.equals((await rawOf(solid.heatmapPng)).data)).to.equal(true);
+    await renderGradcam(loaded, png, { opacity: 1.2 }).then(() => expect.fail('accepted opacity 1.2'), (err: Error) => expect(err.message).to.match(/opacity/));
+  });
+
+  it('explains the class asked for, and scales pictures down to maxSide', async () => {
+    const png = await tissuePng(200, 100, 7);
+    const benign = await renderGradcam(loaded, png, { targetClass: 0, maxSide: 50 });
+    const malignant = await renderGradcam(loaded, png, { targetClass: 1 });
+    expect([benign.targetClass, malignant.targetClass]).to.deep.equal([0, 1]);
+    expect([benign.width, benign.height, benign.originalWidth]).to.deep.equal([50, 25, 200]);
+  });
+
+  it('keeps memory flat over 1,000 calls', async function () {
+    this.timeout(240_000);
+    const png = await tissuePng(48, 32, 8);
+    for (let i = 0; i < 50; i++) await renderGradcam(loaded, png);
+    global.gc?.();
+    const before = process.memoryUsage().rss;
+    const started = Date.now();
+    // Two in flight, as a server runs them: one call's decode/colour/encode overlaps the other's native work.
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < 1000) {
+        next++;
+        await renderGradcam(loaded, png, { targetClass: (next % 2) as 0 | 1 });
+      }
+    };
+    await Promise.all([worker(), worker()]);
+    global.gc?.();
+    const growthMb = (process.memoryUsage().rss - before) / 1e6;
+    console.log(`      1,000 Grad-CAM calls in ${((Date.now() - started) / 1000).toFixed(1)} s; RSS growth ${growthMb.toFixed(1)} MB after warm-up`);
+    // A leak of even one 32×32 float map per call would be small; a leaked input batch or
+    // gradient graph per call (hundreds of KB) would exceed this bound many times over.
+    expect(growthMb).to.be.below(64);
+  });
+});

@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { ModelRegistry } from '../../src/infer';
+import { installModel, tissuePng, tmpDir } from '../infer/model-fixture';
+import { listen, multipart, type Running } from './http-helpers';
+
+describe('web pages', () => {
+  let registry: ModelRegistry;
+  let server: Running;
+  let modelsDir: string;
+
+  before(async () => {
+    modelsDir = tmpDir('pages-models');
+    await installModel(modelsDir, '100X', { demo: true });
+    await installModel(modelsDir, '400X');
+    // A plot the card lists, and a file beside the models folder that must stay unreachable.
+    fs.mkdirSync(path.join(modelsDir, '400X', 'plots'));
+    fs.writeFileSync(path.join(modelsDir, '400X', 'plots', 'roc.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
+    const card = JSON.parse(fs.readFileSync(path.join(modelsDir, '400X', 'card.json'), 'utf8'));
+    card.plots = { roc: 'plots/roc.svg', escape: '../../secret.svg' };
+    card.recipe.data = '/secret/server/path/BreaKHis_v1';
+    card.recipe.runsDir = '/secret/server/runs';
+    fs.writeFileSync(path.join(modelsDir, '400X', 'card.json'), JSON.stringify(card));
+    fs.writeFileSync(path.join(modelsDir, 'secret.svg'), '<svg/>');
+    registry = new ModelRegistry({ modelsDir });
+    server = await listen({ registry });
+  });
+  after(async () => {
+    await server.close();
+    registry.dispose();
+  });
+
+  it('serves the form with labelled controls, a script from this server only, and the demo banner', async () => {
+    const r = await fetch(`${server.url}/?mag=400X`);
+    expect(r.status).to.equal(200);
+    const html = await r.text();
+    expect(html).to.include('<label for="image">').and.include('<label for="mag">');
+    expect(html).to.match(/<option value="400X"\s+selected>/);
+    expect(html).to.include('40X — no model installed');
+    expect(html).to.match(/<strong>DEMO MODEL\.<\/strong> Trained on synthetic images/);
+    expect(html).to.include('<script src="/static/app.js" defer></script>');
+    expect(html).not.to.match(/<script>|\sstyle=|\son\w+=/); // nothing inline: the CSP forbids it
+    expect(html).to.include('Patient-level recognition rate').and.include('True malignant');
+    const js = await fetch(`${server.url}/static/app.js`);
+    expect(js.status).to.equal(200);
+    expect(js.headers.get('content-type')).to.match(/javascript/);
+  });
+
+  it('shows no demo banner when only real models are installed', async () => {
+    const dir = tmpDir('pages-real');
+    await installModel(dir, '200X');
+    const realRegistry = new ModelRegistry({ modelsDir: dir });
+    const real = await listen({ registry: realRegistry });
+    try {
+      const html = await (await fetch(`${real.url}/`)).text();
+      expect(html).not.to.match(/DEMO MODEL|demo model|synthetic/i);
+    } finally {
+      await real.close();
+      realRegistry.dispose();
+    }
+  });
+
+  it('renders a model card page with the card\'s numbers and no server paths', async () => {
+    const html = await (await fetch(`${server.url}/models/400X`)).text();
+    const card = registry.card('400X');
+    expect(html).to.include(card.id);
+    expect(html).to.include(`${(100 * card.metrics.test.metrics.accuracy).toFixed(1)}%`);
+    expect(html).to.include('BreaKHis_v1').and.not.include('/secret/server');
+    expect(html).to.include('/models/400X/plots/roc');
+    const demo = await (await fetch(`${server.url}/models/100X`)).text();
+    expect(demo).to.include('synthetic images');
+    const missing = await fetch(`${server.url}/models/40X`);
+    expect(missing.status).to.equal(404);
+    expect(await missing.text()).to.include('histoscope train');
+  });
+
+  it('serves only the plots a card lists, only from inside the model folder', async () => {
+    const plot = await fetch(`${server.url}/models/400X/plots/roc`);
+    expect(plot.status).to.equal(200);
+    expect(plot.headers.get('content-type')).to.match(/svg/);
+    for (const name of ['escape', '..%2F..%2Fsecret.svg', 'constructor']) {
+      expect((await fetch(`${server.url}/models/400X/plots/${name}`)).status, name).to.equal(404);
+    }
+  });
+
+  it('answers a form submission with the label, probability and overlay, and a bad one with a sentence on the form', async () => {
+    const form = multipart([{ name: 'mag', value: '400X' }, { name: 'image', file: { name: 'x.png', type: 'image/png', data: await tissuePng(90, 60, 3) } }]);
+    const ok = await fetch(`${server.url}/`, { method: 'POST', body: form.body, headers: { 'content-type': form.type } });
+    expect(ok.status).to.equal(200);
+    const html = await ok.text();
+    expect(html).to.match(/id="label">(Benign|Malignant)</);
+    expect(html).to.match(/id="probability">P\(malignant\) = 0\.\d{3}</);
+    expect(html).to.match(/id="overlay" src="data:image\/png;base64,/);
+    const bad = multipart([{ name: 'mag', value: '400X' }, { name: 'image', file: { name: 'x.png', type: 'image/png', data: Buffer.from('hello') } }]);
+    const refused = await fetch(`${server.url}/`, { method: 'POST', body: bad.body, headers: { 'content-type': bad.type } });
+    expect(refused.status).to.equal(415);
+    expect(await refused.text()).to.match(/id="error"><strong>Not analysed\.<\/strong> The uploaded file is a text file/);
+  });
+});

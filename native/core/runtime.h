@@ -10,7 +10,8 @@ namespace histoscope {
 // Applied once when the addon (or a test binary) starts. glibc's default malloc serves large
 // tensors from fresh memory maps and returns them on free, so every batch page-faults its
 // activations in again; keeping freed memory in the heap made training and inference 1.3-1.65x
-// faster on a 2-core VM. `threads` <= 0 means all hardware threads (libtorch may start with 1).
+// faster on a 2-core VM; the caching CPU allocator does the same for worker threads (see
+// cpu_allocator.h). `threads` <= 0 means all hardware threads (libtorch may start with 1).
 void configureRuntime(int threads);
 
 void setThreadCount(int threads);

@@ -1,5 +1,5 @@
-// One Napi::AsyncWorker for every computing call: `work` runs on a libuv worker thread and
-// touches no JS; `convert` turns its result into JS on the main thread and resolves a Promise.
+// One Napi::AsyncWorker for every computing call: `work` runs off the JS thread (on the compute
+// thread, via a libuv worker) and touches no JS; `convert` turns its result into JS on the main thread and resolves a Promise.
 // C++ exceptions (c10::Error included) reject the Promise with a readable message, no C++ stack.
 #pragma once
 
@@ -11,6 +11,8 @@
 #include <vector>
 
 #include <c10/util/Exception.h>
+
+#include "binding/compute_thread.h"
 
 namespace histoscope::binding {
 
@@ -42,7 +44,7 @@ class TaskWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
-      result_ = work_();
+      runOnComputeThread([this] { result_ = work_(); });
     } catch (const c10::Error& e) {
       SetError(readableMessage(e.what_without_backtrace()));
     } catch (const std::exception& e) {

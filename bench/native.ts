@@ -10,6 +10,7 @@ import * as path from 'node:path';
 
 import { getThreads, libtorchVersion, Model } from '../src/native';
 import { writeJsonAtomic } from '../src/util/atomic-write';
+import { TUNED_MALLOC_ENV } from './tuned-malloc';
 
 interface Figures {
   implementation: string;
@@ -70,9 +71,10 @@ async function measureOurs(precision: 'fp32' | 'bf16', device: string, iteration
   }
 }
 
-function measurePyTorch(python: string, precision: string, device: string, iterations: number): Figures | string {
+function measurePyTorch(python: string, precision: string, device: string, iterations: number, tuned: boolean): Figures | string {
+  const env = tuned ? { ...process.env, ...TUNED_MALLOC_ENV } : process.env;
   const result = spawnSync(python, [path.join(__dirname, 'reference.py'), '--device', device, '--precision', precision,
-    '--iterations', String(iterations), '--threads', String(getThreads())], { encoding: 'utf8' });
+    '--iterations', String(iterations), '--threads', String(getThreads())], { encoding: 'utf8', env });
   if (result.status !== 0) return `PyTorch reference did not run (${python}): ${(result.stderr || String(result.error)).trim().split('\n').pop()}`;
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as Figures;
 }
@@ -96,20 +98,24 @@ async function main(): Promise<void> {
   };
   for (const precision of argument('precision', 'fp32').split(',') as ('fp32' | 'bf16')[]) {
     const ours = await measureOurs(precision, device, iterations);
-    const reference = measurePyTorch(python, precision, device, iterations);
-    console.log(`\n${precision} on ${device} (${ours.threads} threads, ${iterations} timed iterations)`);
-    console.log(`${'measure'.padEnd(42)} ${'Histoscope'.padStart(11)} ${'PyTorch'.padStart(9)} ${'ratio'.padStart(7)}`);
+    const reference = measurePyTorch(python, precision, device, iterations, false);
+    const tuned = measurePyTorch(python, precision, device, iterations, true);
+    console.log(`\n${precision} on ${device} (${ours.threads} threads, ${iterations} timed iterations; ratio > 1: Histoscope faster)`);
+    console.log(`${'measure'.padEnd(42)} ${'Histoscope'.padStart(11)} ${'PyTorch'.padStart(9)} ${'ratio'.padStart(7)} ` +
+      `${'PyTorch, tuned malloc'.padStart(22)} ${'ratio'.padStart(7)}`);
     const ratios: Record<string, number> = {};
+    const tunedRatios: Record<string, number> = {};
+    const value = (f: Figures | string, key: keyof Figures): number => (typeof f === 'string' ? NaN : (f[key] as number));
     for (const [key, label, higherIsBetter] of METRICS) {
       const a = ours[key] as number;
-      const b = typeof reference === 'string' ? NaN : (reference[key] as number);
-      // Ratio > 1 always means Histoscope is faster.
-      const ratio = higherIsBetter ? a / b : b / a;
-      ratios[key] = ratio;
-      console.log(`${label.padEnd(42)} ${a.toFixed(2).padStart(11)} ${b.toFixed(2).padStart(9)} ${ratio.toFixed(2).padStart(7)}`);
+      const [b, c] = [value(reference, key), value(tuned, key)];
+      ratios[key] = higherIsBetter ? a / b : b / a;
+      tunedRatios[key] = higherIsBetter ? a / c : c / a;
+      console.log(`${label.padEnd(42)} ${a.toFixed(2).padStart(11)} ${b.toFixed(2).padStart(9)} ${ratios[key].toFixed(2).padStart(7)} ` +
+        `${c.toFixed(2).padStart(22)} ${tunedRatios[key].toFixed(2).padStart(7)}`);
     }
-    if (typeof reference === 'string') console.log(reference);
-    (report.runs as unknown[]).push({ precision, device, ours, pytorch: reference, speedRatio: ratios });
+    for (const r of [reference, tuned]) if (typeof r === 'string') console.log(r);
+    (report.runs as unknown[]).push({ precision, device, ours, pytorch: reference, pytorchTunedMalloc: tuned, speedRatio: ratios, speedRatioTunedMalloc: tunedRatios });
   }
   console.log(JSON.stringify(report));
   fs.mkdirSync(path.dirname(out), { recursive: true });

@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { BatchLoader, classIndex, generateSynthetic, indexDataset } from '../src/data';
 import { getThreads, Model } from '../src/native';
 import { writeJsonAtomic } from '../src/util/atomic-write';
+import { TUNED_MALLOC_ENV } from './tuned-malloc';
 
 function argument(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -55,21 +56,29 @@ async function main(): Promise<void> {
 
   const list = path.join(os.tmpdir(), `histoscope-bench-files-${process.pid}.json`);
   fs.writeFileSync(list, JSON.stringify(entries.map((e, i) => ({ path: path.join(manifest.root, e.path), label: labels[i] }))));
-  const result = spawnSync(python, [path.join(__dirname, 'train_reference.py'), list, '--batch', String(batchSize),
-    '--workers', workers, '--threads', String(getThreads())], { encoding: 'utf8' });
+  const runReference = (tuned: boolean): typeof ours | string => {
+    const result = spawnSync(python, [path.join(__dirname, 'train_reference.py'), list, '--batch', String(batchSize),
+      '--workers', workers, '--threads', String(getThreads())],
+    { encoding: 'utf8', env: tuned ? { ...process.env, ...TUNED_MALLOC_ENV } : process.env });
+    if (result.status !== 0) return `PyTorch reference did not run: ${(result.stderr || String(result.error)).trim().split('\n').pop()}`;
+    const figures = JSON.parse(result.stdout.trim().split('\n').pop()!) as typeof ours;
+    return tuned ? { ...figures, implementation: `${figures.implementation}, tuned malloc` } : figures;
+  };
+  const reference = runReference(false);
+  const tuned = runReference(true);
   fs.rmSync(list, { force: true });
-  const reference = result.status === 0 ? JSON.parse(result.stdout.trim().split('\n').pop()!) as typeof ours : null;
 
   console.log(`\none training epoch, ${seen} PNGs from ${data}, batch ${batchSize}, ${getThreads()} threads`);
-  console.log(`${'pipeline'.padEnd(72)} ${'s'.padStart(7)} ${'img/s'.padStart(7)}`);
-  for (const r of [ours, reference]) {
-    if (r) console.log(`${r.implementation.padEnd(72)} ${r.seconds.toFixed(1).padStart(7)} ${r.imagesPerSecond.toFixed(2).padStart(7)}`);
+  console.log(`${'pipeline'.padEnd(84)} ${'s'.padStart(7)} ${'img/s'.padStart(7)}`);
+  const ratio = (r: typeof ours | string): number | null => (typeof r === 'string' ? null : ours.imagesPerSecond / r.imagesPerSecond);
+  for (const r of [ours, reference, tuned]) {
+    if (typeof r === 'string') console.log(r);
+    else console.log(`${r.implementation.padEnd(84)} ${r.seconds.toFixed(1).padStart(7)} ${r.imagesPerSecond.toFixed(2).padStart(7)}`);
   }
-  if (reference) console.log(`ratio (Histoscope img/s / PyTorch img/s): ${(ours.imagesPerSecond / reference.imagesPerSecond).toFixed(2)}`);
-  else console.log(`PyTorch reference did not run: ${(result.stderr || String(result.error)).trim().split('\n').pop()}`);
+  console.log(`ratio (Histoscope img/s / PyTorch img/s): ${ratio(reference)?.toFixed(2)}; against PyTorch with tuned malloc: ${ratio(tuned)?.toFixed(2)}`);
   const report = {
     machine: `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores`, date: new Date().toISOString(),
-    ours, pytorch: reference, ratio: reference ? ours.imagesPerSecond / reference.imagesPerSecond : null,
+    ours, pytorch: reference, pytorchTunedMalloc: tuned, ratio: ratio(reference), ratioTunedMalloc: ratio(tuned),
   };
   console.log(JSON.stringify(report));
   await writeJsonAtomic(path.join('bench', 'out', 'train.json'), report);

@@ -8,24 +8,16 @@ import * as path from 'node:path';
 
 import { generateSynthetic, indexDataset, type Magnification, MAGNIFICATIONS } from '../data';
 import { readModelCard } from '../infer';
-import { promoteRun, resolveInitialWeights, trainRun, type TrainEventHandler } from '../train';
+import { DEMO_SYNTH, demoOverrides, promoteRun, resolveInitialWeights, trainRun, type TrainEventHandler } from '../train';
 
 export interface DemoOptions {
   modelsDir: string;
   /** Where the synthetic images and demo runs go (default .cache/demo). */
   workDir?: string;
   magnifications?: readonly Magnification[];
-  /** Small enough for a few minutes on two CPU cores. */
-  patients?: number;
-  imagesPerPatient?: number;
-  imageSize?: number;
-  epochs?: number;
   onEvent?: TrainEventHandler;
   log?: (line: string) => void;
 }
-
-/** The recipe of a demo model: the study's, shrunk (small tiles, few epochs). */
-export const DEMO_DEFAULTS = { patients: 8, imagesPerPatient: 6, imageSize: 64, epochs: 5 } as const;
 
 /**
  * Magnifications that need a demo model: none when any real (non-demo) model is installed, else
@@ -51,22 +43,17 @@ export async function trainDemoModels(options: DemoOptions): Promise<Magnificati
   const mags = options.magnifications ?? MAGNIFICATIONS;
   log(`No trained model in ${options.modelsDir}: training demo models on synthetic images (${mags.join(', ')}). ` +
     'They are for trying the software only and must never be used on patients.');
-  await generateSynthetic(dataDir, {
-    patients: options.patients ?? DEMO_DEFAULTS.patients,
-    imagesPerPatient: options.imagesPerPatient ?? DEMO_DEFAULTS.imagesPerPatient,
-    width: 230, height: 152, seed: 1, magnifications: [...mags],
-  });
+  // src/train's demo cohort and recipe: small enough for a few minutes on two CPU cores, and
+  // measured to learn (layer4+fc from random initialisation; see demo-recipe.ts).
+  await generateSynthetic(dataDir, { ...DEMO_SYNTH, magnifications: [...mags] });
   const manifest = await indexDataset(dataDir);
   // ImageNet weights when the cache has them (a better demo); random initialisation otherwise (offline).
   const weights = await resolveInitialWeights('imagenet').then(() => 'imagenet', () => 'none');
   const installed: Magnification[] = [];
   for (const magnification of mags) {
     log(`Demo model ${installed.length + 1}/${mags.length}: ${magnification}`);
-    const run = await trainRun({
-      data: dataDir, magnification, weights, imageSize: options.imageSize ?? DEMO_DEFAULTS.imageSize,
-      maxEpochs: options.epochs ?? DEMO_DEFAULTS.epochs, patience: options.epochs ?? DEMO_DEFAULTS.epochs,
-      batchSize: 16, evalBatchSize: 32, perClass: null, runsDir: path.join(workDir, 'runs'), device: 'cpu',
-    }, { manifest, onEvent: options.onEvent, nameSuffix: 'demo' });
+    const run = await trainRun({ ...demoOverrides(dataDir, magnification, path.join(workDir, 'runs')), weights },
+      { manifest, onEvent: options.onEvent, nameSuffix: 'demo' });
     if (run.status !== 'finished') throw new Error(`Demo training of ${magnification} stopped before it finished; start again to retry.`);
     const card = await promoteRun(run.runDir, options.modelsDir);
     if (!card.demo) throw new Error(`The ${magnification} demo model was not marked as trained on synthetic images; refusing to serve it.`);

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write';
+import type { EpochRecord } from '../eval';
 import type { TrainConfig } from './recipe';
 
 export const RUN_FILES = {
@@ -17,16 +18,8 @@ export const RUN_FILES = {
   plots: 'plots',
 } as const;
 
-/** One line of epochs.jsonl; field names match the plots' EpochRecord. */
-export interface EpochLogRecord {
-  /** 1-based. */
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  trainWeightedF1: number;
-  valLoss: number;
-  valAccuracy: number;
-  valWeightedF1: number;
+/** One line of epochs.jsonl: the plots' EpochRecord (1-based epoch) and what the loop measured. */
+export interface EpochLogRecord extends EpochRecord {
   learningRate: number;
   seconds: number;
   /** Training images per second over the epoch's training phase (decode, augment, step). */

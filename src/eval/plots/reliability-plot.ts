@@ -1,23 +1,14 @@
 // Reliability diagram (Guo et al. 2017): accuracy per confidence bin against the diagonal of
 // perfect calibration; bars below the diagonal mean over-confidence.
 import { CalibrationResult } from '../calibration';
-import { axes, COLOURS, legend, line, linearScale, px, svgClose, svgOpen, text } from './svg-kit';
+import { axes, COLOURS, legend, line, px, svgClose, text, unitSquarePlot } from './svg-kit';
 
 const UNIT_TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1];
 
 export function renderReliabilityDiagramSvg(result: CalibrationResult, options: { title?: string } = {}): string {
   if (result.bins.length === 0) throw new RangeError('Expected at least one reliability bin but received none');
   const title = options.title ?? 'Reliability diagram';
-  const width = 540;
-  const height = 540;
-  const margin = { top: 48, right: 28, bottom: 70, left: 82 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
-  const x = linearScale(0, 1, margin.left, margin.left + plotW);
-  const y = linearScale(0, 1, margin.top + plotH, margin.top);
-
-  const parts = [svgOpen(width, height, title)];
-  parts.push(text(width / 2, 28, title, { size: 17, anchor: 'middle', weight: 'bold' }));
+  const { margin, plotW, plotH, x, y, parts } = unitSquarePlot(title);
   parts.push(axes({ left: margin.left, top: margin.top, width: plotW, height: plotH, xTicks: UNIT_TICKS, yTicks: UNIT_TICKS, x, y, xLabel: 'Confidence (probability of predicted class)', yLabel: 'Accuracy' }));
   for (const bin of result.bins) {
     if (bin.accuracy === null || bin.meanConfidence === null) continue;

@@ -1,6 +1,6 @@
 // ROC curve with its AUC in the legend and the chance diagonal for reference.
 import { RocPoint } from '../roc';
-import { axes, COLOURS, legend, LegendEntry, line, linearScale, polyline, px, svgClose, svgOpen, text } from './svg-kit';
+import { axes, COLOURS, legend, LegendEntry, line, polyline, px, svgClose, unitSquarePlot } from './svg-kit';
 
 export interface RocPlotOptions {
   title?: string;
@@ -13,16 +13,7 @@ const UNIT_TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1];
 export function renderRocCurveSvg(roc: { points: readonly RocPoint[]; auc: number | null }, options: RocPlotOptions = {}): string {
   if (roc.points.length < 2) throw new RangeError(`Expected at least two ROC points but received ${roc.points.length}`);
   const title = options.title ?? 'ROC curve';
-  const width = 540;
-  const height = 540;
-  const margin = { top: 48, right: 28, bottom: 70, left: 82 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
-  const x = linearScale(0, 1, margin.left, margin.left + plotW);
-  const y = linearScale(0, 1, margin.top + plotH, margin.top);
-
-  const parts = [svgOpen(width, height, title)];
-  parts.push(text(width / 2, 28, title, { size: 17, anchor: 'middle', weight: 'bold' }));
+  const { margin, plotW, plotH, x, y, parts } = unitSquarePlot(title);
   parts.push(
     axes({
       left: margin.left,

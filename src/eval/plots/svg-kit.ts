@@ -187,3 +187,19 @@ export function legend(x: number, y: number, entries: readonly LegendEntry[], an
   });
   return parts.join('\n');
 }
+
+/** A square plot of the unit interval on both axes (ROC, reliability): frame, scales and title. */
+export function unitSquarePlot(title: string): {
+  width: number; height: number; plotW: number; plotH: number; margin: { top: number; right: number; bottom: number; left: number };
+  x: (v: number) => number; y: (v: number) => number; parts: string[];
+} {
+  const width = 540;
+  const height = 540;
+  const margin = { top: 48, right: 28, bottom: 70, left: 82 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const x = linearScale(0, 1, margin.left, margin.left + plotW);
+  const y = linearScale(0, 1, margin.top + plotH, margin.top);
+  const parts = [svgOpen(width, height, title), text(width / 2, 28, title, { size: 17, anchor: 'middle', weight: 'bold' })];
+  return { width, height, plotW, plotH, margin, x, y, parts };
+}

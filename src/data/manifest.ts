@@ -2,21 +2,16 @@
 // Its hash covers only the image rows, so a split can tell whether it was made from this data.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import type { Magnification, SubtypeCode, TumourClass } from './breakhis-names';
+import type { BreakhisName } from './breakhis-names';
 import { MAGNIFICATIONS, SUBTYPES } from './breakhis-names';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write';
 
 export const MANIFEST_VERSION = 1;
 
-export interface ManifestEntry {
+/** One indexed image: what its BreakHis name says, plus what the file itself is. */
+export interface ManifestEntry extends Pick<BreakhisName, 'cls' | 'subtype' | 'patient' | 'caseNumber' | 'magnification' | 'sequence'> {
   /** Path relative to the manifest root, `/`-separated. */
   path: string;
-  cls: TumourClass;
-  subtype: SubtypeCode;
-  patient: string;
-  caseNumber: string;
-  magnification: Magnification;
-  sequence: string;
   width: number;
   height: number;
   bytes: number;

@@ -1,10 +1,11 @@
-// `histoscope index | split | synth`: commander wiring only. Each action calls a src/data function
+// `histoscope index | split | synth | cache`: commander wiring only. Each action calls a src/data function
 // the tests call too; failures print one line (what went wrong and the fix) and exit 1.
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import {
-  createProgress, DEFAULT_FRACTIONS, formatSummary, generateSynthetic, indexDataset,
-  makeSplit, readManifest, summarizeManifest, writeManifest, writeSplit,
+  createProgress, DEFAULT_FRACTIONS, decodedCacheDir, DecodedCache, formatSummary, generateSynthetic, indexDataset,
+  makeSplit, readManifest, summarizeManifest, warmDecodedCache, writeManifest, writeSplit,
 } from '../data';
 import { action, addOptions, num, type OptionSpec, parseMagnifications } from './options';
 
@@ -37,6 +38,17 @@ const SYNTH_OPTIONS: OptionSpec[] = [
   { flags: '--concurrency <n>', description: 'tiles rendered at once', defaultValue: '2' },
   { flags: '--json', description: 'progress as JSON lines', defaultValue: false },
 ];
+
+const CACHE_OPTIONS: OptionSpec[] = [
+  { flags: '--size <px>', description: 'square side the images are resized to (the model input)', defaultValue: '224' },
+  { flags: '--fit <fit>', description: 'fill (squash, as the study) or cover (centre crop)', defaultValue: 'fill' },
+  { flags: '--decode-cache <dir>', description: 'cache folder (auto: $HISTOSCOPE_CACHE/decoded, else ~/.cache/histoscope/decoded)', defaultValue: 'auto' },
+  { flags: '--decode-cache-size <GiB>', description: 'bound on the cache folder; least recently used shards go first (default: 20 GiB or half the free disk)' },
+  { flags: '--concurrency <n>', description: 'images decoded at once', defaultValue: String(os.availableParallelism()) },
+  { flags: '--json', description: 'progress and the result as JSON lines', defaultValue: false },
+];
+
+const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
 export function registerDataCommands(program: Command): void {
   addOptions(program.command('index').argument('<dir>', 'BreakHis folder (any layout)')
@@ -105,5 +117,34 @@ export function registerDataCommands(program: Command): void {
       });
       const secs = (Date.now() - t0) / 1000;
       process.stdout.write(`Wrote ${r.written} synthetic tiles (${r.kept} already present) for ${r.patients.length} patients under ${r.root} in ${secs.toFixed(1)} s\n`);
+    }));
+
+  addOptions(program.command('cache').argument('<source>', 'BreakHis folder, or a manifest from `histoscope index`')
+    .description('decode every image once into the persistent decoded-image cache that train, sweep, cv, evaluate and predict share'), CACHE_OPTIONS)
+    .action(action(async (source: string, o: Record<string, string | boolean>) => {
+      const json = o.json === true;
+      const fit = o.fit as string;
+      if (fit !== 'fill' && fit !== 'cover') throw new Error(`--fit expects fill or cover, got "${fit}".`);
+      const dir = decodedCacheDir(o.decodeCache as string);
+      if (dir === null) throw new Error('--decode-cache off leaves nothing to warm; pass auto or a folder.');
+      const gib = num('--decode-cache-size', o.decodeCacheSize as string | undefined, false);
+      if (gib !== undefined && gib <= 0) throw new Error(`--decode-cache-size expects a positive number of GiB, got "${String(o.decodeCacheSize)}".`);
+      const cache = new DecodedCache({ dir, maxBytes: gib === undefined ? undefined : gib * 2 ** 30 });
+      const size = num('--size', o.size as string)!;
+      if (size < 1 || size > 4096) throw new Error(`--size expects a side between 1 and 4096 pixels, got "${size}".`);
+      const r = await warmDecodedCache(source, {
+        cache, size, fit, concurrency: num('--concurrency', o.concurrency as string),
+        progress: (total) => createProgress({ label: 'cache', total, json }),
+      });
+      await cache.close();
+      const usage = await cache.usage();
+      if (json) {
+        process.stdout.write(JSON.stringify({ event: 'cache', dir, size, fit, ...r, cacheBytes: usage.bytes, maxBytes: cache.maxBytes }) + '\n');
+      } else {
+        process.stdout.write(`${r.images} images at ${size} px (${fit}): ${r.hits} hits, ${r.misses} misses (decoded now), ${r.failed.length} failed; ` +
+          `read ${mb(r.bytesRead)}, wrote ${mb(r.bytesWritten)} in ${r.seconds.toFixed(1)} s (${r.imagesPerSecond.toFixed(0)} images/s)\n`);
+        for (const f of r.failed.slice(0, 20)) process.stdout.write(`  failed ${f.path}: ${f.error}\n`);
+        process.stdout.write(`${dir} holds ${mb(usage.bytes)} in ${usage.shards} shard(s), bounded at ${mb(cache.maxBytes)}\n`);
+      }
     }));
 }

@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import { classIndex } from './breakhis-names';
 import { decodeImage, DEFAULT_IMAGE_SIZE, DEFAULT_LIMIT_INPUT_PIXELS, type ResizeFit } from './decode-image';
+import type { DecodedCache } from './decoded-cache';
 import { ImageCache } from './image-cache';
 import type { ManifestEntry } from './manifest';
 import { deriveSeed, mulberry32, shuffled } from './prng';
@@ -29,6 +30,8 @@ export interface BatchLoaderOptions {
   concurrency?: number;
   /** An ImageCache, or a byte budget for a new one; omit for no cache. */
   cache?: ImageCache | number;
+  /** The persistent cache on disk (shared by runs and processes), consulted after `cache`. */
+  decodedCache?: DecodedCache;
   /** Drop a last, smaller batch (default false). */
   dropLast?: boolean;
   limitInputPixels?: number;
@@ -125,12 +128,17 @@ export class BatchLoader implements AsyncIterable<ImageBatch> {
     const key = `${e.path}|${this.size}|${this.fit}`;
     const cached = this.cache?.get(key);
     if (cached) return cached;
-    const img = await this.limit(() => decodeImage(path.join(this.root, e.path), {
-      size: this.size, fit: this.fit, limitInputPixels: this.options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS,
-    }));
-    this.stats.imagesDecoded++;
-    this.cache?.set(key, img.data);
-    return img.data;
+    const file = path.join(this.root, e.path);
+    const decode = async (input: string | Buffer): Promise<Buffer> => {
+      const img = await this.limit(() => decodeImage(input, {
+        size: this.size, fit: this.fit, limitInputPixels: this.options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS, name: `The file ${file}`,
+      }));
+      this.stats.imagesDecoded++;
+      return img.data;
+    };
+    const data = this.options.decodedCache ? await this.options.decodedCache.getOrDecode(file, { size: this.size, fit: this.fit }, decode) : await decode(file);
+    this.cache?.set(key, data);
+    return data;
   }
 
   private async loadBatch(entries: ManifestEntry[]): Promise<ImageBatch> {

@@ -17,6 +17,10 @@ export { proportionalQuotas, sampleAcrossPatients } from './cap-images';
 export { writeSplit, loadSplit, assertDisjoint, type LoadedSplit, type LoadSplitOptions } from './split-file';
 export { decodeImage, DEFAULT_IMAGE_SIZE, DEFAULT_LIMIT_INPUT_PIXELS, type DecodeOptions, type DecodedImage, type ResizeFit } from './decode-image';
 export { ImageCache } from './image-cache';
+export {
+  DecodedCache, DECODE_CACHE_ENV, decodedCacheDir, sharedDecodedCache, warmDecodedCache,
+  type DecodeCacheSetting, type DecodedCacheOptions, type DecodedCacheStats, type WarmResult,
+} from './decoded-cache';
 export { BatchLoader, type ImageBatch, type BatchLoaderOptions, type LoaderStats } from './batch-loader';
 export { generateSynthetic, renderSyntheticPng, synthTilePath, SYNTH_TREE, type SynthOptions, type SynthResult } from './generate-synthetic';
 export { syntheticPatients, type SyntheticPatient } from './synth/synthetic-patients';

@@ -2,8 +2,8 @@
 // a file the user names, or none (random initialisation, only when asked for explicitly).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { histoscopeCacheDir } from '../util/cache-dir';
 
 /** torchvision ResNet-50 ImageNet files, preferred first: V1 is the weights the study fine-tuned. */
 export const IMAGENET_FILES = [
@@ -12,10 +12,8 @@ export const IMAGENET_FILES = [
 ] as const;
 export const IMAGENET_URL = 'https://download.pytorch.org/models/resnet50-0676ba61.pth';
 
-/** `$HISTOSCOPE_CACHE`, else `~/.cache/histoscope`. */
-export function weightsCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.HISTOSCOPE_CACHE || path.join(os.homedir(), '.cache', 'histoscope'));
-}
+/** Where the ImageNet files are looked for: the shared cache folder (src/util/cache-dir.ts). */
+export const weightsCacheDir = histoscopeCacheDir;
 
 export interface InitialWeights {
   /** 'imagenet', 'file' or 'none'. */

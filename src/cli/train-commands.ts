@@ -30,6 +30,8 @@ const RECIPE_OPTIONS: OptionSpec[] = [
   { flags: '--image-size <px>', description: `model input side [${R.imageSize}]` },
   { flags: '--seed <n>', description: `seed of split, head, shuffling and augmentation [${R.seed}]` },
   { flags: '--runs <dir>', description: `where run folders go [${R.runsDir}]` },
+  { flags: '--decode-cache <dir>', description: `decoded images kept for later runs: auto ($HISTOSCOPE_CACHE/decoded, else ~/.cache/histoscope/decoded), off, or a folder [${R.decodeCache}]` },
+  { flags: '--decode-cache-size <GiB>', description: 'bound on that folder; least recently used shards go first [20 GiB or half the free disk]' },
   { flags: '--json', description: 'events as JSON lines on stdout', defaultValue: false },
 ];
 
@@ -79,6 +81,7 @@ export function overridesFromFlags(o: Flags): TrainOverrides {
     device: s('device'), precision: oneOf('--precision', s('precision'), ['fp32', 'bf16'] as const),
     imageSize: num('--image-size', s('imageSize')), seed: num('--seed', s('seed')),
     runsDir: s('runs'), batchSize: num('--batch', s('batch')), perClass: perClassOf(s('perClass')),
+    decodeCache: s('decodeCache'), decodeCacheGigabytes: num('--decode-cache-size', s('decodeCacheSize'), false),
   };
 }
 

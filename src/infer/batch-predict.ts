@@ -4,11 +4,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { type Magnification, mapWithConcurrency, type Progress, silentProgress } from '../data';
+import { type DecodedCache, type Magnification, mapWithConcurrency, type Progress, sharedDecodedCache, silentProgress } from '../data';
+import type { RgbImage } from './dihedral';
 import { expandInputs } from './expand-inputs';
 import { magnificationFor } from './file-magnification';
 import { renderGradcam } from './gradcam-image';
-import { decodeForModel } from './model-input';
+import { decodeForModel, resizeFitOf } from './model-input';
 import { type LoadedModel, MissingModelError, ModelRegistry } from './model-registry';
 import { predictImages } from './predict-images';
 import { type Label, toPrediction } from './prediction';
@@ -45,6 +46,8 @@ export interface PredictFilesOptions {
   opacity?: number;
   /** Files decoded at once. */
   concurrency?: number;
+  /** Persistent decoded-image cache: 'auto' (default), 'off', or a folder. */
+  decodeCache?: string;
   progress?: (total: number) => Progress;
 }
 
@@ -89,6 +92,7 @@ export async function predictFiles(options: PredictFilesOptions): Promise<Predic
   // Files decoded per step (and per progress tick); forward passes are split to the batch size.
   const chunkSize = Math.max(options.batchSize ?? 0, 32);
   const concurrency = options.concurrency ?? 2;
+  const cache = sharedDecodedCache(options.decodeCache);
   const { files, unmatched } = await expandInputs(options.inputs);
   const rows = new Map<string, PredictionRow>();
   for (const u of unmatched) rows.set(u.input, errorRow(u.input, u.reason));
@@ -119,7 +123,7 @@ export async function predictFiles(options: PredictFilesOptions): Promise<Predic
       }
       const batchSize = options.batchSize ?? defaultBatchSize(loaded);
       for (let i = 0; i < group.length; i += chunkSize) {
-        await predictChunk(loaded, group.slice(i, i + chunkSize), { tta, batchSize, concurrency }, rows);
+        await predictChunk(loaded, group.slice(i, i + chunkSize), { tta, batchSize, concurrency, cache }, rows);
         if (namer) {
           await mapWithConcurrency(group.slice(i, i + chunkSize), 1, async (file) => {
             const row = rows.get(file)!;
@@ -157,11 +161,19 @@ export async function predictFiles(options: PredictFilesOptions): Promise<Predic
   };
 }
 
-async function predictChunk(loaded: LoadedModel, files: string[], o: { tta: boolean; batchSize: number; concurrency: number },
+/** decodeForModel, through the persistent cache when there is one. */
+async function decodeCached(loaded: LoadedModel, file: string, cache: DecodedCache | undefined): Promise<RgbImage> {
+  if (!cache) return decodeForModel(loaded, file);
+  const size = loaded.imageSize;
+  const data = await cache.getOrDecode(file, { size, fit: resizeFitOf(loaded) }, async (input) => (await decodeForModel(loaded, input, { name: `The file ${file}` })).data);
+  return { data, width: size, height: size };
+}
+
+async function predictChunk(loaded: LoadedModel, files: string[], o: { tta: boolean; batchSize: number; concurrency: number; cache?: DecodedCache },
   rows: Map<string, PredictionRow>): Promise<void> {
   const decoded = await mapWithConcurrency(files, o.concurrency, async (file) => {
     try {
-      return await decodeForModel(loaded, file);
+      return await decodeCached(loaded, file, o.cache);
     } catch (err) {
       rows.set(file, errorRow(file, message(err), loaded.magnification, o.tta));
       return undefined;

@@ -3,7 +3,7 @@
 // given another split or folder, it scores those images into evaluations/<time>/ instead.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ImageCache, indexDataset, loadSplit, type ManifestEntry } from '../data';
+import { ImageCache, indexDataset, loadSplit, type ManifestEntry, sharedDecodedCache } from '../data';
 import { evaluatePredictions, selectThreshold, type EvaluationReport, type ThresholdSelection } from '../eval';
 import { Model } from '../native';
 import { writeJsonAtomic } from '../util/atomic-write';
@@ -61,7 +61,8 @@ async function loadBest(runDir: string, device: string | undefined): Promise<Bes
 }
 
 function predictOptions(config: TrainConfig, root: string, cache: ImageCache, signal?: AbortSignal): Parameters<typeof predictEntries>[2] {
-  return { root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache, prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal };
+  const decodedCache = sharedDecodedCache(config.decodeCache, { gigabytes: config.decodeCacheGigabytes });
+  return { root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache, decodedCache, prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal };
 }
 
 function reportOf(preds: EntryPrediction[], threshold: number): EvaluationReport {

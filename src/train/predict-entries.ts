@@ -1,6 +1,6 @@
 // Runs a model over a list of images (no augmentation, eval mode) and returns one prediction
 // record per image, in the input's order, ready for src/eval.
-import { BatchLoader, classIndex, type ImageCache, type ManifestEntry } from '../data';
+import { BatchLoader, classIndex, type DecodedCache, type ImageCache, type ManifestEntry } from '../data';
 import type { ClassLabel, PredictionRecord } from '../eval';
 import type { Model } from '../native';
 
@@ -9,6 +9,7 @@ export interface PredictOptions {
   imageSize: number;
   batchSize: number;
   cache?: ImageCache;
+  decodedCache?: DecodedCache;
   prefetch?: number;
   concurrency?: number;
   signal?: AbortSignal;
@@ -27,7 +28,7 @@ export class AbortedError extends Error {
 
 export async function predictEntries(model: Model, entries: readonly ManifestEntry[], o: PredictOptions): Promise<EntryPrediction[]> {
   const loader = new BatchLoader(entries, o.root, {
-    batchSize: o.batchSize, size: o.imageSize, cache: o.cache, prefetch: o.prefetch, concurrency: o.concurrency,
+    batchSize: o.batchSize, size: o.imageSize, cache: o.cache, decodedCache: o.decodedCache, prefetch: o.prefetch, concurrency: o.concurrency,
   });
   const out: EntryPrediction[] = [];
   for await (const batch of loader.epoch(0)) {

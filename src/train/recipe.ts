@@ -65,6 +65,10 @@ export interface TrainConfig {
   decodeConcurrency: number;
   /** Decoded-image cache budget; images are re-decoded each epoch when the split does not fit. */
   cacheMegabytes: number;
+  /** Persistent decoded-image cache shared by runs: 'auto' (`$HISTOSCOPE_CACHE/decoded`, else ~/.cache/histoscope/decoded), 'off', or a folder. */
+  decodeCache: string;
+  /** Its bound in GiB; null: the smaller of 20 GiB and half the free disk. */
+  decodeCacheGigabytes: number | null;
   evalBatchSize: number;
 }
 
@@ -99,6 +103,8 @@ export const STUDY_RECIPE: Omit<TrainConfig, 'data'> = Object.freeze({
   prefetch: 2,
   decodeConcurrency: 2,
   cacheMegabytes: 1024,
+  decodeCache: 'auto',
+  decodeCacheGigabytes: null,
   evalBatchSize: 64,
 }) as Omit<TrainConfig, 'data'>;
 
@@ -132,6 +138,7 @@ export function resolveTrainConfig(overrides: TrainOverrides): ResolvedConfig {
     runsDir: path.resolve(o.runsDir ?? STUDY_RECIPE.runsDir),
     manifest: o.manifest ? path.resolve(o.manifest) : null,
     split: o.split ? path.resolve(o.split) : null,
+    decodeCache: o.decodeCache && o.decodeCache !== 'auto' && o.decodeCache !== 'off' ? path.resolve(o.decodeCache) : o.decodeCache ?? STUDY_RECIPE.decodeCache,
   };
   if (scratch) {
     warnings.push(`Training from random initialisation (--weights none), trainable '${config.trainable}': ` +
@@ -167,6 +174,9 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   expectInteger(c.prefetch, 'prefetch', 0, 64);
   expectInteger(c.decodeConcurrency, 'decode concurrency', 1, 64);
   expectNumber(c.cacheMegabytes, 'cache size (MB)', 0);
+  // Absent from configs saved before the persistent cache existed: those resume with the defaults.
+  if (c.decodeCache !== undefined) expectString(c.decodeCache, 'decode cache');
+  if (c.decodeCacheGigabytes != null) expectNumber(c.decodeCacheGigabytes, 'decode cache size (GiB)', 0);
   expectInteger(c.evalBatchSize, 'evaluation batch size', 1, 4096);
   return c;
 }

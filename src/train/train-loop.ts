@@ -1,7 +1,7 @@
 // The epoch loop of one run: train on the (augmented) training split, measure the validation
 // split, keep the best checkpoint by validation weighted F1, stop early, checkpoint every epoch.
 // It stops between batches when the signal aborts; the last complete epoch stays resumable.
-import { BatchLoader, deriveSeed, type ImageCache } from '../data';
+import { BatchLoader, type DecodedCache, deriveSeed, type ImageCache } from '../data';
 import type { Model } from '../native';
 import { PassAccumulator, argmax, weightedCrossEntropy } from './epoch-metrics';
 import { EarlyStopper, type EarlyStoppingState } from './early-stopping';
@@ -35,6 +35,8 @@ export interface LoopOptions {
   /** Stop (resumably) after this many epochs in this call, e.g. to split a long training. */
   maxEpochsThisSession?: number;
   cache: ImageCache;
+  /** The persistent cache shared with other runs; undefined when off. */
+  decodedCache?: DecodedCache;
 }
 
 export type LoopOutcome = 'finished' | 'interrupted';
@@ -44,7 +46,7 @@ export async function runEpochs(model: Model, runDir: string, config: TrainConfi
   const emit = o.onEvent ?? ((): void => undefined);
   const loader = new BatchLoader(data.parts.train, data.manifest.root, {
     batchSize: config.batchSize, size: config.imageSize, shuffleSeed: deriveSeed(config.seed, 'shuffle'),
-    prefetch: config.prefetch, concurrency: config.decodeConcurrency, cache: o.cache,
+    prefetch: config.prefetch, concurrency: config.decodeConcurrency, cache: o.cache, decodedCache: o.decodedCache,
   });
   let session = 0;
   while (state.completed < config.maxEpochs && !state.stopper.stopped) {
@@ -71,7 +73,7 @@ export async function runEpochs(model: Model, runDir: string, config: TrainConfi
     const val = new PassAccumulator();
     try {
       const preds = await predictEntries(model, data.parts.val, {
-        root: data.manifest.root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache: o.cache,
+        root: data.manifest.root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache: o.cache, decodedCache: o.decodedCache,
         prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal: o.signal,
         onBatch: (done, total) => emit({ event: 'validate', epoch, done, total }),
       });

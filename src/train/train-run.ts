@@ -2,7 +2,7 @@
 // run the epochs, evaluate the best checkpoint. `resumeRun` continues an interrupted run from its
 // last.pt with the early-stopping state it had; both return the run folder and its metrics.
 import * as fs from 'node:fs';
-import { classIndex, ImageCache, type Manifest, type Progress } from '../data';
+import { classIndex, ImageCache, type Manifest, type Progress, sharedDecodedCache } from '../data';
 import { Model } from '../native';
 import { writeJsonAtomic } from '../util/atomic-write';
 import { classWeightsFromCounts, countLabels } from './class-weights';
@@ -73,7 +73,8 @@ async function trainAndEvaluate(model: Model, runDir: string, config: TrainConfi
   let outcome;
   try {
     const cache = new ImageCache(config.cacheMegabytes * 2 ** 20);
-    outcome = await runEpochs(model, runDir, config, data, classWeights, state, { ...options, cache });
+    const decodedCache = sharedDecodedCache(config.decodeCache, { gigabytes: config.decodeCacheGigabytes });
+    outcome = await runEpochs(model, runDir, config, data, classWeights, state, { ...options, cache, decodedCache });
   } finally {
     model.dispose();
   }

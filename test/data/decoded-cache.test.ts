@@ -83,6 +83,26 @@ describe('DecodedCache (persistent decoded-image cache)', () => {
     await fresh.close();
   });
 
+  it('does not read an unchanged file again in a later process, and does after it changes', async function () {
+    this.timeout(20_000);
+    const { files } = await images(3);
+    // A stamp is trusted only for files left alone for 2 s (a rewrite within one tick keeps it).
+    await sleep(2100);
+    const dir = tmpDir('dcache-stamps');
+    const a = new DecodedCache({ dir, flushMs: 5 });
+    for (const f of files) await a.getOrDecode(f, { size: 8, fit: 'fill' }, counting(8).decode);
+    expect(a.stats.filesHashed).to.equal(3);
+    await a.close();
+    const b = new DecodedCache({ dir, flushMs: 5 });
+    for (const f of files) await b.getOrDecode(f, { size: 8, fit: 'fill' }, never);
+    expect(b.stats).to.include({ filesHashed: 0, hits: 3 });
+    await sharp({ create: { width: 20, height: 12, channels: 3, background: { r: 5, g: 6, b: 7 } } }).png().toFile(files[1]);
+    const c = counting(8);
+    expect((await b.getOrDecode(files[1], { size: 8, fit: 'fill' }, c.decode))[0]).to.equal(5);
+    expect([b.stats.filesHashed, c.calls.n]).to.deep.equal([1, 1]);
+    await b.close();
+  });
+
   it('never returns a damaged record: a flipped byte is a miss and the image is decoded again', async () => {
     const { files } = await images(2);
     const dir = tmpDir('dcache-torn');

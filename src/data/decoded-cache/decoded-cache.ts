@@ -32,6 +32,8 @@ export interface DecodedCacheStats {
   bytesWritten: number;
   /** Records that failed their check (torn or overwritten): treated as misses. */
   corrupt: number;
+  /** Source files read and hashed (the others' stamps were known). */
+  filesHashed: number;
 }
 
 export interface DecodeSpec {
@@ -58,7 +60,7 @@ function defaultMaxBytes(dir: string, used: number): number {
 export class DecodedCache {
   readonly dir: string;
   readonly maxBytes: number;
-  readonly stats: DecodedCacheStats = { hits: 0, misses: 0, bytesRead: 0, bytesWritten: 0, corrupt: 0 };
+  readonly stats: DecodedCacheStats = { hits: 0, misses: 0, bytesRead: 0, bytesWritten: 0, corrupt: 0, filesHashed: 0 };
   private readonly shardBytes: number;
   private readonly flushMs: number;
   private readonly entries = new Map<string, StoredRecord>();
@@ -121,9 +123,23 @@ export class DecodedCache {
       this.stats.bytesWritten += HEADER_BYTES + data.length;
       this.scheduleFlush(writer);
     } catch (err) {
-      this.writeError = err as Error;
-      process.emitWarning(`Decoded-image cache ${this.dir} stopped writing: ${(err as Error).message}`);
+      this.stopWriting(err as Error);
     }
+  }
+
+  /** Publishes a file's hash for later processes (see content-hash.ts); never throws. */
+  private addSource(file: string, stamp: string, sha256: string): void {
+    if (this.writeError) return;
+    this.writerFor(0).then((w) => {
+      w.addSource(file, stamp, sha256);
+      this.scheduleFlush(w);
+    }).catch((err: Error) => this.stopWriting(err));
+  }
+
+  private stopWriting(err: Error): void {
+    if (this.writeError) return;
+    this.writeError = err;
+    process.emitWarning(`Decoded-image cache ${this.dir} stopped writing: ${err.message}`);
   }
 
   /**
@@ -138,6 +154,8 @@ export class DecodedCache {
     } catch {
       return decode(file);
     }
+    if (hashed.bytes) this.stats.filesHashed++;
+    if (hashed.bytes && hashed.settled) this.addSource(path.resolve(file), hashed.stamp, hashed.sha256);
     const k: RecordKey = { sha256: hashed.sha256, size: spec.size, fit: spec.fit };
     const key = keyString(k);
     const pending = this.inFlight.get(key);
@@ -197,6 +215,7 @@ export class DecodedCache {
       if (!index) continue;
       this.indexSeen.set(stem, st.mtimeMs);
       for (const [key, offset, length] of index.records) this.entries.set(key, { stem, offset, length });
+      for (const [file, stamp, sha256] of index.sources ?? []) this.hasher.remember(file, stamp, sha256);
     }
   }
 

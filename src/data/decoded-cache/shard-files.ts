@@ -10,6 +10,8 @@ export interface IndexFile {
   pack: string;
   /** [key, record offset, pixel bytes]. */
   records: [string, number, number][];
+  /** [absolute path, stat stamp, sha256]: files this writer hashed, so later runs need not. */
+  sources?: [string, string, string][];
 }
 
 export interface ShardInfo {

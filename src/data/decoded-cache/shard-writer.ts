@@ -16,6 +16,7 @@ export class ShardWriter {
   /** Bytes allocated in the pack (records written or being written). */
   bytes = 0;
   private readonly records: IndexFile['records'] = [];
+  private readonly sources: NonNullable<IndexFile['sources']> = [];
   private readonly inFlight = new Set<Promise<unknown>>();
   private published = 0;
   private flushing: Promise<void> = Promise.resolve();
@@ -27,9 +28,14 @@ export class ShardWriter {
     return new ShardWriter(dir, stem, await fs.promises.open(packPath(dir, stem), 'wx'));
   }
 
-  /** Records not yet in the published index. */
+  /** Records and sources not yet in the published index. */
   get unpublished(): number {
-    return this.records.length - this.published;
+    return this.records.length + this.sources.length - this.published;
+  }
+
+  /** Publishes, with the next index, that the file at `file` with `stamp` has content `sha256`. */
+  addSource(file: string, stamp: string, sha256: string): void {
+    this.sources.push([file, stamp, sha256]);
   }
 
   async append(k: RecordKey, data: Buffer): Promise<StoredRecord> {
@@ -51,11 +57,12 @@ export class ShardWriter {
   /** Writes the index of every record appended so far (one flush at a time). */
   flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
-      if (this.published === this.records.length) return;
       const n = this.records.length;
-      const index: IndexFile = { magic: RECORD_MAGIC, pack: `${this.stem}.pack`, records: this.records.slice(0, n) };
+      const m = this.sources.length;
+      if (this.published === n + m) return;
+      const index: IndexFile = { magic: RECORD_MAGIC, pack: `${this.stem}.pack`, records: this.records.slice(0, n), sources: this.sources.slice(0, m) };
       await writeFileAtomic(indexPath(this.dir, this.stem), JSON.stringify(index));
-      this.published = n;
+      this.published = n + m;
     });
     return this.flushing;
   }

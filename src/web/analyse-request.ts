@@ -1,17 +1,20 @@
-// A request with an uploaded image → an analysis, shared by the JSON API and the form page:
-// read the upload (capped), choose the magnification, check the bytes are a PNG/JPEG of an
-// acceptable size, check a model exists, then queue the work. Every refusal is an HttpError
-// with a sentence for a person.
-import type { Request } from 'express';
+// A request with an uploaded image → an analysis, shared by the JSON API and the form page.
+// Cheapest refusals first, all before the body is read: what the headers rule out (size, type),
+// a repeated parameter, a full queue, a full upload budget. Then read the upload (capped), choose
+// the magnification, check the bytes are a PNG/JPEG of an acceptable size, check a model exists,
+// and queue the work; a client that leaves meanwhile gives its place back. Every refusal is an
+// HttpError with a sentence for a person.
+import type { Request, Response } from 'express';
 
 import type { Magnification } from '../data';
 import { analyseImage, type Analysis, ImageReadError, MissingModelError, type ModelRegistry } from '../infer';
 import { checkImage } from './check-image';
 import { HttpError } from './http-error';
 import { requestMagnification } from './magnification-param';
-import { readUpload } from './read-upload';
+import { expectedBodyBytes, listFieldError, readUpload, repeatedFieldError } from './read-upload';
+import type { UploadBudget } from './upload-budget';
 import type { WebOptions } from './web-options';
-import type { WorkQueue } from './work-queue';
+import { AbandonedError, type WorkQueue } from './work-queue';
 
 export interface AnalysedRequest {
   magnification: Magnification;
@@ -19,42 +22,86 @@ export interface AnalysedRequest {
   analysis: Analysis;
 }
 
+/** What the client asked for, known even when the analysis is refused (the form shows it again). */
+export interface SubmittedForm {
+  mag?: string;
+}
+
 const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on']);
 
 export interface AnalyseContext {
   registry: ModelRegistry;
   queue: WorkQueue;
+  uploads: UploadBudget;
   options: WebOptions;
 }
 
-export async function analyseRequest(req: Request, ctx: AnalyseContext, pictures: { gradcam?: boolean; includeImage?: boolean } = {}): Promise<AnalysedRequest> {
-  const upload = await readUpload(req, ctx.options.maxUploadBytes);
-  const query = req.query as Record<string, unknown>;
-  const param = (name: string): string | undefined => (typeof query[name] === 'string' ? query[name] as string : upload.fields[name]);
-  const magnification = requestMagnification(param('mag'), upload.fileName);
-  const checked = await checkImage(upload.image, ctx.options.limitInputPixels);
-  const image = upload.image!;
-  try {
-    ctx.registry.card(magnification);
-  } catch (err) {
-    if (err instanceof MissingModelError) throw new HttpError(404, err.message);
-    throw err;
+/** Query parameters, each given at most once. */
+function queryParams(req: Request): Record<string, string> {
+  const params: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.query as Record<string, unknown>)) {
+    const list = listFieldError(name);
+    if (list) throw list;
+    if (Array.isArray(value)) throw repeatedFieldError(name);
+    if (typeof value === 'string') params[name] = value;
   }
-  const gradcam = pictures.gradcam ?? TRUE_VALUES.has((param('gradcam') ?? '').toLowerCase());
+  return params;
+}
+
+/** Fires when the client disconnects before its answer was sent. */
+function clientGone(res: Response): AbortSignal {
+  const controller = new AbortController();
+  if (res.destroyed) controller.abort();
+  res.once('close', () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+export async function analyseRequest(req: Request, res: Response, ctx: AnalyseContext,
+  pictures: { gradcam?: boolean; includeImage?: boolean } = {}, submitted: SubmittedForm = {}): Promise<AnalysedRequest> {
+  const gone = clientGone(res);
+  const query = queryParams(req);
+  submitted.mag = query.mag;
+  const expected = expectedBodyBytes(req, ctx.options.maxUploadBytes);
+  const place = ctx.queue.admit();
+  const allowance = ctx.uploads.allowance();
+  const overBudget = (): HttpError => ctx.uploads.refusal(ctx.queue.retryAfterSeconds());
   try {
-    const analysis = await ctx.queue.run(async () => {
-      const loaded = await ctx.registry.get(magnification);
-      return analyseImage(loaded, image, {
-        gradcam, includeImage: pictures.includeImage, maxSide: ctx.options.pictureMaxSide, opacity: ctx.options.opacity,
-        limitInputPixels: ctx.options.limitInputPixels, name: 'The uploaded image',
-      });
-    }, ctx.options.requestTimeoutMs);
-    return { magnification, fileName: upload.fileName, analysis };
-  } catch (err) {
-    if (err instanceof ImageReadError) {
-      throw new HttpError(422, `The uploaded ${checked.format.toUpperCase()} file is damaged or incomplete, so it cannot be decoded. Export the image again and retry.`);
+    if (!allowance.cover(expected)) throw overBudget();
+    const upload = await readUpload(req, res, { maxBytes: ctx.options.maxUploadBytes, allowance, overBudget }, expected);
+    const param = (name: string): string | undefined => query[name] ?? upload.fields[name];
+    submitted.mag = param('mag');
+    const magnification = requestMagnification(param('mag'), upload.fileName);
+    const checked = await checkImage(upload.image, ctx.options.limitInputPixels);
+    const image = upload.image!;
+    try {
+      ctx.registry.card(magnification);
+    } catch (err) {
+      if (err instanceof MissingModelError) throw new HttpError(404, err.message);
+      throw err;
     }
-    if (err instanceof MissingModelError) throw new HttpError(404, err.message);
-    throw err;
+    const gradcam = pictures.gradcam ?? TRUE_VALUES.has((param('gradcam') ?? '').toLowerCase());
+    try {
+      const analysis = await place.run(async (signal) => {
+        const loaded = await ctx.registry.get(magnification);
+        // Loading a model can take seconds: nobody is waiting for this answer any more.
+        if (signal.aborted) throw new AbandonedError();
+        return analyseImage(loaded, image, {
+          gradcam, includeImage: pictures.includeImage, maxSide: ctx.options.pictureMaxSide, opacity: ctx.options.opacity,
+          limitInputPixels: ctx.options.limitInputPixels, name: 'The uploaded image',
+        });
+      }, ctx.options.requestTimeoutMs, gone);
+      return { magnification, fileName: upload.fileName, analysis };
+    } catch (err) {
+      if (err instanceof ImageReadError) {
+        throw new HttpError(422, `The uploaded ${checked.format.toUpperCase()} file is damaged or incomplete, so it cannot be decoded. Export the image again and retry.`);
+      }
+      if (err instanceof MissingModelError) throw new HttpError(404, err.message);
+      throw err;
+    }
+  } finally {
+    place.release();
+    allowance.release();
   }
 }

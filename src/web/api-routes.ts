@@ -8,7 +8,7 @@ export function apiRoutes(ctx: AnalyseContext): Router {
   const router = Router();
 
   router.post('/api/predict', async (req, res) => {
-    const { magnification, analysis } = await analyseRequest(req, ctx);
+    const { magnification, analysis } = await analyseRequest(req, res, ctx);
     const p = analysis.prediction;
     res.json({
       magnification,
@@ -36,7 +36,7 @@ export function apiRoutes(ctx: AnalyseContext): Router {
 
   router.get('/healthz', (_req, res) => {
     const models = Object.fromEntries(ctx.registry.status().map((s) => [s.magnification, !s.installed ? 'missing' : s.loaded ? 'loaded' : 'installed']));
-    res.json({ status: 'ok', models, queue: ctx.queue.stats });
+    res.json({ status: 'ok', models, queue: ctx.queue.stats, uploads: { bytesInFlight: ctx.uploads.bytesInFlight, limit: ctx.uploads.limit } });
   });
 
   return router;

@@ -10,13 +10,15 @@ import { VIEWS_DIR, STATIC_DIR } from './paths';
 import { requestDeadline } from './request-deadline';
 import { securityHeaders } from './security-headers';
 import { DEFAULT_WEB_OPTIONS, type WebOptions } from './web-options';
+import { UploadBudget } from './upload-budget';
 import { WorkQueue } from './work-queue';
 
 export function createApp(overrides: Partial<WebOptions> = {}): Express {
   const options: WebOptions = { ...DEFAULT_WEB_OPTIONS, ...overrides };
   const registry = options.registry ?? new ModelRegistry({ modelsDir: options.modelsDir });
   const queue = new WorkQueue({ concurrency: options.concurrency, maxWaiting: options.maxWaiting });
-  const ctx = { registry, queue, options };
+  const uploads = new UploadBudget(options.maxUploadBytesInFlight);
+  const ctx = { registry, queue, uploads, options };
 
   const app = express();
   app.disable('x-powered-by');

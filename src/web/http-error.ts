@@ -3,6 +3,8 @@
 // or library message ever leaves the server.
 import type { NextFunction, Request, Response } from 'express';
 
+import { closeAfterAnswer } from './graceful-close';
+
 export class HttpError extends Error {
   override name = 'HttpError';
   constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
@@ -15,8 +17,14 @@ export function wantsJson(req: Request): boolean {
   return req.path.startsWith('/api/') || req.path === '/healthz';
 }
 
+/** False once the answer has started, or the client is gone (nobody would read it). */
+export function answerable(req: Request, res: Response): boolean {
+  return !res.headersSent && !res.destroyed && !req.socket?.destroyed;
+}
+
 export function sendError(req: Request, res: Response, status: number, message: string): void {
-  if (res.headersSent) return;
+  if (!answerable(req, res)) return;
+  closeAfterAnswer(req, res);
   if (wantsJson(req)) {
     res.status(status).json({ error: message, status });
   } else {

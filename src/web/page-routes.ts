@@ -6,8 +6,9 @@ import { type Request, type Response, Router } from 'express';
 
 import { MAGNIFICATIONS } from '../data';
 import { DEMO_WARNING, MissingModelError, trainCommandHint } from '../infer';
-import { analyseRequest, type AnalyseContext, type AnalysedRequest } from './analyse-request';
-import { HttpError } from './http-error';
+import { analyseRequest, type AnalyseContext, type AnalysedRequest, type SubmittedForm } from './analyse-request';
+import { closeAfterAnswer } from './graceful-close';
+import { answerable, HttpError } from './http-error';
 import { parseMagnification } from './magnification-param';
 import { summariseCard, summariseStatus } from './model-summary';
 
@@ -22,6 +23,14 @@ function listedPlots(plots: Record<string, string>): string[] {
   return Object.entries(plots)
     .filter(([, file]) => /\.svg$/i.test(file) || (/\.png$/i.test(file) && !files.has(file.replace(/\.png$/i, '.svg'))))
     .map(([name]) => name);
+}
+
+function submittedMagnification(raw: string | undefined): string | undefined {
+  try {
+    return raw ? parseMagnification(raw) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const dataUrl = (png: Buffer): string => `data:image/png;base64,${png.toString('base64')}`;
@@ -57,13 +66,17 @@ export function pageRoutes(ctx: AnalyseContext): Router {
   router.get('/', (req, res) => renderForm(req, res, ctx, {}));
 
   router.post('/', async (req, res) => {
+    const submitted: SubmittedForm = {};
     try {
-      const result = await analyseRequest(req, ctx, { gradcam: true, includeImage: true });
+      const result = await analyseRequest(req, res, ctx, { gradcam: true, includeImage: true }, submitted);
       renderForm(req, res, ctx, { result });
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
+      if (!answerable(req, res)) return;
       for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-      renderForm(req, res, ctx, { error: err.message, status: err.status });
+      closeAfterAnswer(req, res);
+      // The form shows again with the magnification that was submitted, when it is one.
+      renderForm(req, res, ctx, { error: err.message, status: err.status, selected: submittedMagnification(submitted.mag) });
     }
   });
 

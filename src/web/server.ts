@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 
 import type { ModelRegistry } from '../infer';
 import { createApp } from './app';
+import { createHttpServer } from './http-server';
 import type { WebOptions } from './web-options';
 
 export interface ServeOptions extends Partial<WebOptions> {
@@ -14,8 +15,13 @@ export interface ServeOptions extends Partial<WebOptions> {
 export async function startServer(options: ServeOptions = {}): Promise<{ server: Server; url: string; close: () => Promise<void> }> {
   const app = createApp(options);
   const registry = app.locals.registry as ModelRegistry;
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port ?? 3000, options.host ?? '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  const server = createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   server.headersTimeout = 20_000;
   server.requestTimeout = (options.requestTimeoutMs ?? 60_000) + 10_000;

@@ -1,4 +1,5 @@
 // The web server's settings in one typed defaults object; tests and `histoscope serve` override.
+import { DEFAULT_MAX_INPUT_PIXELS, MAX_INPUT_BYTES } from '../data/image-input-policy';
 import type { ModelRegistry } from '../infer';
 
 export interface WebOptions {
@@ -8,6 +9,8 @@ export interface WebOptions {
   registry?: ModelRegistry;
   /** Largest upload accepted, in bytes. */
   maxUploadBytes: number;
+  /** Bytes all uploads in flight (read, waiting, analysed) may hold together; beyond it, 429. */
+  maxUploadBytesInFlight: number;
   /** Largest image accepted, in pixels, checked from the header before decoding. */
   limitInputPixels: number;
   /** Analyses running at once, and how many may wait before requests get 429. */
@@ -24,8 +27,10 @@ export interface WebOptions {
 
 export const DEFAULT_WEB_OPTIONS: Omit<WebOptions, 'registry'> = {
   modelsDir: 'models',
-  maxUploadBytes: 20 * 1024 * 1024,
-  limitInputPixels: 40_000_000,
+  maxUploadBytes: MAX_INPUT_BYTES,
+  // Eight full-size uploads; BreakHis images (under 1 MB) fill the queue long before this.
+  maxUploadBytesInFlight: 8 * MAX_INPUT_BYTES,
+  limitInputPixels: DEFAULT_MAX_INPUT_PIXELS,
   concurrency: 1,
   maxWaiting: 16,
   requestTimeoutMs: 60_000,

@@ -1,10 +1,11 @@
 // Shared pieces of the web tests: an app listening on an ephemeral port, multipart bodies built
 // by hand (no extra packages), and a PNG header declaring any size with a correct CRC.
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { deflateSync } from 'node:zlib';
 
 import { createApp } from '../../src/web/app';
+import { createHttpServer } from '../../src/web/http-server';
 import type { WebOptions } from '../../src/web/web-options';
 
 export interface Running {
@@ -14,9 +15,8 @@ export interface Running {
 
 export async function listen(options: Partial<WebOptions>): Promise<Running> {
   const app = createApp({ log: () => undefined, ...options });
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  const server = createHttpServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
@@ -85,4 +85,88 @@ export async function postImage(url: string, body: Buffer, type: string): Promis
     json = { raw: text };
   }
   return { status: res.status, json, headers: res.headers };
+}
+
+export interface RawExchange {
+  /** Everything the server sent, as latin1 text. */
+  reply: string;
+  /** A socket error the client saw (EPIPE, ECONNRESET) or 'timeout'; undefined when it closed cleanly. */
+  error?: string;
+}
+
+/**
+ * One request over a raw socket, as curl sends it: the head, then the body. With
+ * `Expect: 100-continue` in the head the body is sent only after "100 Continue" (and not at all
+ * when a final answer comes first). Once the answer is complete and the body sent (or never to be
+ * sent), the client closes; resolves when the connection is closed, or after `timeoutMs`.
+ */
+export function rawExchange(url: string, head: string, body: Buffer = Buffer.alloc(0), timeoutMs = 10_000): Promise<RawExchange> {
+  const { port, hostname } = new URL(url);
+  const expectContinue = /^expect:\s*100-continue/im.test(head);
+  return new Promise((resolve) => {
+    let reply = '';
+    let error: string | undefined;
+    let sent = false;
+    let written = false;
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write(head);
+      if (!expectContinue) send();
+    });
+    const answered = (): boolean => {
+      const end = reply.indexOf('\r\n\r\n');
+      const length = /\r\ncontent-length: (\d+)/i.exec(reply)?.[1];
+      return end >= 0 && !/^HTTP\/1\.1 100/.test(reply) && length !== undefined && reply.length >= end + 4 + Number(length);
+    };
+    const maybeClose = (): void => {
+      if (answered() && (written || !sent)) socket.end();
+    };
+    const send = (): void => {
+      if (sent) return;
+      sent = true;
+      socket.write(body, () => {
+        written = true;
+        maybeClose();
+      });
+    };
+    socket.on('data', (d: Buffer) => {
+      reply += d.toString('latin1');
+      if (expectContinue && /^HTTP\/1\.1 100/.test(reply)) {
+        reply = reply.replace(/^HTTP\/1\.1 100[^\r]*\r\n\r\n/, '');
+        send();
+      }
+      maybeClose();
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => { error = err.code ?? err.message; });
+    const timer = setTimeout(() => { error = 'timeout'; socket.destroy(); }, timeoutMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve({ reply, error });
+    });
+  });
+}
+
+/** Starts an upload and stops sending after `first` bytes; the socket stays open until destroyed. */
+export function stalledUpload(url: string, head: string, first: Buffer): Promise<net.Socket> {
+  const { port, hostname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname, () => {
+      socket.write(head);
+      socket.write(first, () => resolve(socket));
+    });
+    socket.on('error', reject);
+  });
+}
+
+export async function health(url: string): Promise<{ queue: Record<string, number>; uploads: { bytesInFlight: number; limit: number } }> {
+  return (await (await fetch(`${url}/healthz`)).json()) as { queue: Record<string, number>; uploads: { bytesInFlight: number; limit: number } };
+}
+
+/** Polls `check` every 20 ms until it holds or `ms` pass (then one last check decides). */
+export async function eventually(check: () => Promise<boolean>, ms = 3000): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return check();
 }

@@ -1,0 +1,42 @@
+// Bounds the bytes held by uploads in flight (being read, waiting in the queue, being analysed),
+// so a burst of large uploads costs at most this much memory: an upload that would exceed it is
+// refused with 429 and Retry-After before (or while) its body is read.
+import { HttpError } from './http-error';
+
+export interface Allowance {
+  /** Makes the upload's share at least `bytes`; false (nothing taken) when the budget has no room. */
+  cover(bytes: number): boolean;
+  release(): void;
+}
+
+export class UploadBudget {
+  private used = 0;
+
+  constructor(readonly limit: number) {}
+
+  get bytesInFlight(): number {
+    return this.used;
+  }
+
+  allowance(): Allowance {
+    let held = 0;
+    return {
+      cover: (bytes) => {
+        if (bytes <= held) return true;
+        if (this.used + (bytes - held) > this.limit) return false;
+        this.used += bytes - held;
+        held = bytes;
+        return true;
+      },
+      release: () => {
+        this.used -= held;
+        held = 0;
+      },
+    };
+  }
+
+  refusal(retryAfterSeconds: number): HttpError {
+    return new HttpError(429, `The server is receiving too many large uploads at once. Try again in about ${retryAfterSeconds} second${retryAfterSeconds === 1 ? '' : 's'}.`,
+      { 'Retry-After': String(retryAfterSeconds) });
+  }
+}

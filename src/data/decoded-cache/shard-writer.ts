@@ -20,6 +20,7 @@ export class ShardWriter {
   private readonly inFlight = new Set<Promise<unknown>>();
   private published = 0;
   private flushing: Promise<void> = Promise.resolve();
+  private queued?: Promise<void>;
 
   private constructor(private readonly dir: string, readonly stem: string, private readonly handle: fs.promises.FileHandle) {}
 
@@ -54,9 +55,11 @@ export class ShardWriter {
     return { stem: this.stem, offset, length: data.length };
   }
 
-  /** Writes the index of every record appended so far (one flush at a time). */
+  /** Writes the index of every record appended so far (one flush at a time, at most one waiting). */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(async () => {
+    if (this.queued) return this.queued;
+    const run = this.flushing.then(async () => {
+      this.queued = undefined;
       const n = this.records.length;
       const m = this.sources.length;
       if (this.published === n + m) return;
@@ -64,7 +67,9 @@ export class ShardWriter {
       await writeFileAtomic(indexPath(this.dir, this.stem), JSON.stringify(index));
       this.published = n + m;
     });
-    return this.flushing;
+    this.queued = run;
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 
   /** Waits for writes, makes the pack durable, publishes its index and closes the pack. */

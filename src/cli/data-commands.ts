@@ -48,7 +48,7 @@ const CACHE_OPTIONS: OptionSpec[] = [
   { flags: '--json', description: 'progress and the result as JSON lines', defaultValue: false },
 ];
 
-const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
+const mb = (bytes: number): string => (bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
 
 export function registerDataCommands(program: Command): void {
   addOptions(program.command('index').argument('<dir>', 'BreakHis folder (any layout)')

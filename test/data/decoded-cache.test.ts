@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { registerDataCommands } from '../../src/cli/data-commands';
 import {
-  BatchLoader, caseNumberOf, DECODE_CACHE_ENV, DecodedCache, decodedCacheDir, decodeImage, formatBreakhisName, type ManifestEntry,
-  type ResizeFit, sharedDecodedCache,
+  BatchLoader, caseNumberOf, DECODE_CACHE_ENV, DecodedCache, decodedCacheDir, decodeImage, formatBreakhisName, indexDataset, type ManifestEntry,
+  manifestHash, type ResizeFit, sharedDecodedCache, writeManifest,
 } from '../../src/data';
 import { runCommands } from '../helpers/run-cli';
 import { tmpDir } from './helpers';
@@ -214,6 +214,27 @@ describe('DecodedCache (persistent decoded-image cache)', () => {
     expect(b.equals(a) && c.equals(a)).to.equal(true);
   });
 
+  it('keeps decoding when the folder cannot be written or created, with a warning', async () => {
+    const { files } = await images(2);
+    const dir = tmpDir('dcache-gone');
+    const cache = new DecodedCache({ dir });
+    fs.rmSync(dir, { recursive: true });
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => { warnings.push(w.message); };
+    process.on('warning', onWarning);
+    try {
+      const c = counting(8);
+      for (const f of files) expect((await cache.getOrDecode(f, { size: 8, fit: 'fill' }, c.decode)).length).to.equal(8 * 8 * 3);
+      expect(c.calls.n).to.equal(2);
+      const notAFolder = path.join(files[0], 'decoded');
+      expect(sharedDecodedCache(notAFolder)).to.equal(undefined);
+      await sleep(10);
+      expect(warnings.join('\n')).to.match(/stopped writing/).and.to.match(/is unusable .* Pass --decode-cache off or a writable folder/);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('resolves auto, off and folders; the tests never use ~/.cache', () => {
     expect(process.env[DECODE_CACHE_ENV], 'set by test/helpers/isolated-decode-cache.ts').to.be.a('string');
     expect(decodedCacheDir()).to.not.include(path.join(os.homedir(), '.cache'));
@@ -238,6 +259,12 @@ describe('DecodedCache (persistent decoded-image cache)', () => {
     expect(warm.code, warm.err).to.equal(0);
     const line = JSON.parse(warm.out.trim().split('\n').pop()!) as { hits: number; misses: number; bytesRead: number };
     expect(line).to.include({ hits: 5, misses: 0, bytesRead: 5 * 8 * 8 * 3 });
+    // From a manifest: its entries only, at another size.
+    const manifest = path.join(tmpDir('dcache-cli-m'), 'manifest.json');
+    const m = await indexDataset(root);
+    await writeManifest(manifest, { ...m, entries: m.entries.slice(0, 2), hash: manifestHash(m.entries.slice(0, 2)) });
+    const fromManifest = await run('cache', manifest, '--size', '6', '--decode-cache', dir);
+    expect(fromManifest.out, fromManifest.err).to.match(/^2 images at 6 px \(fill\): 0 hits, 2 misses/);
     for (const [args, re] of [
       [['--decode-cache', 'off'], /nothing to warm/],
       [['--fit', 'stretch'], /--fit expects fill or cover/],

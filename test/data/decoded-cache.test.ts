@@ -124,6 +124,23 @@ describe('DecodedCache (persistent decoded-image cache)', () => {
     await b.close();
   });
 
+  it('does not reuse pixels written by another sharp or libvips version', async () => {
+    const { files } = await images(1);
+    const dir = tmpDir('dcache-decoder');
+    const a = new DecodedCache({ dir });
+    await a.getOrDecode(files[0], { size: 8, fit: 'fill' }, counting(8).decode);
+    await a.close();
+    const index = path.join(dir, fs.readdirSync(dir).find((n) => n.endsWith('.index.json'))!);
+    const json = JSON.parse(fs.readFileSync(index, 'utf8')) as { decoder: string };
+    expect(json.decoder).to.equal(`sharp ${sharp.versions.sharp} vips ${sharp.versions.vips}`);
+    fs.writeFileSync(index, JSON.stringify({ ...json, decoder: 'sharp 0.1.0 vips 8.0.0' }));
+    const b = new DecodedCache({ dir });
+    const c = counting(8);
+    await b.getOrDecode(files[0], { size: 8, fit: 'fill' }, c.decode);
+    expect(c.calls.n).to.equal(1);
+    await b.close();
+  });
+
   it('stays under its byte bound by evicting the least recently used shard', async () => {
     const { files } = await images(4);
     const [fa, fb, fc, fd] = files;

@@ -3,10 +3,15 @@
 // A shard's last use is its pack file's mtime: appends set it, readers bump it with utimes.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import sharp from 'sharp';
 import { RECORD_MAGIC } from './record';
+
+/** Pixels depend on the decoder: shards written by another sharp or libvips are not read. */
+export const DECODER = `sharp ${sharp.versions.sharp ?? '?'} vips ${sharp.versions.vips}`;
 
 export interface IndexFile {
   magic: string;
+  decoder: string;
   pack: string;
   /** [key, record offset, pixel bytes]. */
   records: [string, number, number][];
@@ -33,11 +38,11 @@ export function newStem(): string {
 export const packPath = (dir: string, stem: string): string => path.join(dir, `${stem}.pack`);
 export const indexPath = (dir: string, stem: string): string => path.join(dir, `${stem}.index.json`);
 
-/** The index of a shard, or undefined when it is missing, unreadable or of another format. */
+/** The index of a shard, or undefined when it is missing, unreadable, of another format or decoder. */
 export function readIndex(file: string): IndexFile | undefined {
   try {
     const v = JSON.parse(fs.readFileSync(file, 'utf8')) as IndexFile;
-    return v && v.magic === RECORD_MAGIC && Array.isArray(v.records) ? v : undefined;
+    return v && v.magic === RECORD_MAGIC && v.decoder === DECODER && Array.isArray(v.records) ? v : undefined;
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { writeFileAtomic } from '../../util/atomic-write';
 import { encodeRecord, keyString, RECORD_MAGIC, type RecordKey } from './record';
-import { indexPath, type IndexFile, newStem, packPath } from './shard-files';
+import { DECODER, indexPath, type IndexFile, newStem, packPath } from './shard-files';
 
 export interface StoredRecord {
   stem: string;
@@ -63,7 +63,7 @@ export class ShardWriter {
       const n = this.records.length;
       const m = this.sources.length;
       if (this.published === n + m) return;
-      const index: IndexFile = { magic: RECORD_MAGIC, pack: `${this.stem}.pack`, records: this.records.slice(0, n), sources: this.sources.slice(0, m) };
+      const index: IndexFile = { magic: RECORD_MAGIC, decoder: DECODER, pack: `${this.stem}.pack`, records: this.records.slice(0, n), sources: this.sources.slice(0, m) };
       await writeFileAtomic(indexPath(this.dir, this.stem), JSON.stringify(index));
       this.published = n + m;
     });

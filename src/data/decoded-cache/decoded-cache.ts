@@ -127,21 +127,6 @@ export class DecodedCache {
     }
   }
 
-  /** Publishes a file's hash for later processes (see content-hash.ts); never throws. */
-  private addSource(file: string, stamp: string, sha256: string): void {
-    if (this.writeError) return;
-    this.writerFor(0).then((w) => {
-      w.addSource(file, stamp, sha256);
-      this.scheduleFlush(w);
-    }).catch((err: Error) => this.stopWriting(err));
-  }
-
-  private stopWriting(err: Error): void {
-    if (this.writeError) return;
-    this.writeError = err;
-    process.emitWarning(`Decoded-image cache ${this.dir} stopped writing: ${err.message}`);
-  }
-
   /**
    * The pixels of `file` at `spec`: from the cache when its current content was decoded before,
    * else from `decode`, then stored. A file that cannot be read goes to `decode` as a path, so
@@ -195,6 +180,21 @@ export class DecodedCache {
   async usage(): Promise<{ bytes: number; shards: number }> {
     const shards = await listShards(this.dir);
     return { bytes: shards.reduce((s, x) => s + x.bytes, 0), shards: shards.length };
+  }
+
+  /** Publishes a file's hash for later processes (see content-hash.ts); never throws. */
+  private addSource(file: string, stamp: string, sha256: string): void {
+    if (this.writeError) return;
+    this.writerFor(0).then((w) => {
+      w.addSource(file, stamp, sha256);
+      this.scheduleFlush(w);
+    }).catch((err: Error) => this.stopWriting(err));
+  }
+
+  private stopWriting(err: Error): void {
+    if (this.writeError) return;
+    this.writeError = err;
+    process.emitWarning(`Decoded-image cache ${this.dir} stopped writing: ${err.message}`);
   }
 
   /** Reads every index that is new or changed since the last look. */

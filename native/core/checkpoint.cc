@@ -3,6 +3,13 @@
 #include <cstdio>
 #include <fstream>
 #include <stdexcept>
+#ifdef _WIN32
+#include <process.h>
+#define HISTOSCOPE_GETPID _getpid
+#else
+#include <unistd.h>
+#define HISTOSCOPE_GETPID getpid
+#endif
 
 #include <torch/serialize.h>
 
@@ -66,7 +73,10 @@ void Classifier::save(const std::string& path, const CheckpointInfo& info) {
   optimizer_->save(optimizer);
   archive.write("optimizer", optimizer);
 
-  const std::string temp = path + ".tmp-" + std::to_string(reinterpret_cast<uintptr_t>(this));
+  // The pid in the name lets the next run remove the temp of a killed writer, never a live one's
+  // (src/util/stale-temp-files.ts).
+  const std::string temp = path + ".tmp-" + std::to_string(HISTOSCOPE_GETPID()) + "-" +
+                           std::to_string(reinterpret_cast<uintptr_t>(this));
   try {
     archive.save_to(temp);
   } catch (...) {

@@ -1,6 +1,6 @@
 // `histoscope train | evaluate | sweep | cv | promote`: commander wiring only. Each action turns
 // flags into overrides of the study's recipe and calls a src/train function the tests call too;
-// Ctrl-C aborts between batches and leaves a resumable run (a second Ctrl-C quits at once).
+// Ctrl-C, SIGTERM and SIGHUP abort between batches and leave a resumable run (a second one quits at once).
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createProgress, type Manifest } from '../data';
@@ -89,24 +89,34 @@ function intList(flag: string, v: string): number[] {
   return v.split(',').map((x) => num(flag, x.trim())!);
 }
 
-/** Runs `fn` with an AbortSignal wired to Ctrl-C; the second Ctrl-C exits immediately. */
+/** Signals that stop a training gracefully: Ctrl-C, a scheduler's SIGTERM, a closed terminal's SIGHUP. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** Runs `fn` with an AbortSignal wired to STOP_SIGNALS; a second signal exits immediately. */
 async function withInterrupt<T>(json: boolean, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const onSigint = (): void => {
+  const ignore = (): void => undefined;
+  const onSignal = (name: NodeJS.Signals): void => {
     if (controller.signal.aborted) process.exit(130);
-    if (!json) process.stderr.write('\nStopping after the current batch (Ctrl-C again to quit now)…\n');
+    if (name === 'SIGHUP') {
+      // The terminal is gone: writing to it fails (EIO), which must not crash the graceful stop.
+      process.stdout.on('error', ignore);
+      process.stderr.on('error', ignore);
+    } else if (!json) {
+      process.stderr.write(`\nStopping after the current batch (${name === 'SIGINT' ? 'Ctrl-C' : name}; Ctrl-C again to quit now)…\n`);
+    }
     controller.abort();
   };
-  process.on('SIGINT', onSigint);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   try {
     return await fn(controller.signal);
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   }
 }
 
 function finish(results: TrainRunResult[]): void {
-  // 130: the shell's code for "stopped by Ctrl-C"; the run is resumable.
+  // 130: the shell's code for "stopped by Ctrl-C", for SIGTERM and SIGHUP too; the run is resumable.
   if (results.some((r) => r.status === 'interrupted')) process.exitCode = 130;
 }
 
@@ -239,7 +249,8 @@ export function registerTrainCommands(program: Command): void {
     .option('--models <dir>', 'models folder', 'models')
     .option('--json', 'the card as JSON', false)
     .action(action(async (run: string, o: Flags) => {
-      const card = await promoteRun(run, String(o.models));
+      // Notices (debris of a killed promotion) go to stderr, so --json stays one line on stdout.
+      const card = await promoteRun(run, String(o.models), { onEvent: createTrainReporter({ json: false }) });
       if (o.json === true) process.stdout.write(JSON.stringify(card) + '\n');
       else {
         process.stdout.write(`Installed ${card.id} as ${path.join(String(o.models), card.magnification)}${card.demo ? ' (DEMO: trained on synthetic images, not tissue)' : ''}: ` +

@@ -22,6 +22,9 @@ export function createTrainReporter(o: ReporterOptions): TrainEventHandler {
       case 'warning':
         err.write(`warning: ${e.message}\n`);
         break;
+      case 'stale-temps-removed':
+        err.write(`Removed ${e.paths.length} temporary file(s) left by a killed process: ${e.paths.join(', ')}\n`);
+        break;
       case 'run-start': {
         const c = e.counts;
         err.write(`${e.resumed ? 'Resuming' : 'Training'} ${e.config.magnification} in ${e.runDir}` +

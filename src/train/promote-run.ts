@@ -4,10 +4,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CARD_FILE, MODEL_CARD_SCHEMA, MODEL_FILE, type ModelCard } from '../infer/model-card';
 import { writeJsonAtomic } from '../util/atomic-write';
+import { removeStaleTemps } from '../util/stale-temp-files';
 import { readRunMetrics } from './evaluate-run';
 import { sha256File, type InitialWeights } from './initial-weights';
 import { loadRunData, partCounts } from './run-data';
 import { readRunConfig, runFile } from './run-folder';
+import type { TrainEventHandler } from './train-events';
 
 function readInitialWeights(runDir: string): InitialWeights {
   try {
@@ -55,14 +57,32 @@ export async function buildModelCard(runDir: string, modelFile: string, plots: R
   };
 }
 
+/**
+ * Removes the `.<slot>.new-…` / `.<slot>.old-…` folders of killed promotions; a killed swap can
+ * have moved the slot aside without moving the new one in, so an old folder with no slot is put back.
+ */
+function recoverKilledPromotions(root: string, emit: TrainEventHandler): void {
+  const paths = removeStaleTemps(root, {
+    claim: (file) => {
+      const slot = /^\.(.+)\.old-\d+-\d+$/.exec(path.basename(file))?.[1];
+      if (!slot || fs.existsSync(path.join(root, slot))) return false;
+      fs.renameSync(file, path.join(root, slot));
+      emit({ event: 'warning', message: `Restored ${path.join(root, slot)} from ${path.basename(file)}, left by a promotion that was killed.` });
+      return true;
+    },
+  });
+  if (paths.length > 0) emit({ event: 'stale-temps-removed', paths });
+}
+
 /** Copies best.pt, the plots and a new card into models/<slot>/, replacing what was there atomically. */
-export async function promoteRun(runDir: string, modelsDir = 'models'): Promise<ModelCard> {
+export async function promoteRun(runDir: string, modelsDir = 'models', options: { onEvent?: TrainEventHandler } = {}): Promise<ModelCard> {
   const config = readRunConfig(runDir);
   const metrics = readRunMetrics(runDir);
   const best = runFile(runDir, 'best');
   if (!fs.existsSync(best)) throw new Error(`${path.resolve(runDir)} has no best.pt; train or resume it first.`);
   const root = path.resolve(modelsDir);
   const target = path.join(root, config.magnification);
+  recoverKilledPromotions(root, options.onEvent ?? ((): void => undefined));
   const nonce = `${process.pid}-${Date.now()}`;
   const tmp = path.join(root, `.${config.magnification}.new-${nonce}`);
   fs.mkdirSync(tmp, { recursive: true });

@@ -5,6 +5,8 @@ import type { TrainConfig } from './recipe';
 
 export type TrainEvent =
   | { event: 'warning'; message: string }
+  /** Temp files and folders of writers that were killed (their pid is gone), removed before starting. */
+  | { event: 'stale-temps-removed'; paths: string[] }
   | { event: 'run-start'; runDir: string; resumed: boolean; startEpoch: number; config: TrainConfig;
     counts: Record<'train' | 'val' | 'test', { benign: number; malignant: number; patients: number }>; classWeights: number[] }
   | { event: 'epoch-start'; epoch: number; maxEpochs: number; batches: number }

@@ -20,6 +20,12 @@ export interface CheckpointMetadata {
   stopper: EarlyStoppingState;
   classWeights: number[];
   config: TrainConfig;
+  /**
+   * Every epoch's record up to `epoch`: last.pt is the source of truth and epochs.jsonl a view of
+   * it, rebuilt on resume, so a crash between the two writes cannot lose an epoch. Absent in
+   * checkpoints written before this field existed.
+   */
+  records?: EpochLogRecord[];
 }
 
 export interface LoopState {
@@ -94,12 +100,13 @@ export async function runEpochs(model: Model, runDir: string, config: TrainConfi
       learningRate: config.learningRate, seconds: (Date.now() - t0) / 1000, imagesPerSecond: t.images / trainSeconds,
       improved, bestEpoch: state.stopper.bestEpoch ?? epoch,
     };
-    const meta = (kind: 'last' | 'best'): CheckpointMetadata => ({ kind, epoch, valWeightedF1: v.weightedF1, stopper: state.stopper.state, classWeights, config });
+    const records = [...state.records.filter((r) => r.epoch < epoch), record];
+    const meta = (kind: 'last' | 'best'): CheckpointMetadata => ({ kind, epoch, valWeightedF1: v.weightedF1, stopper: state.stopper.state, classWeights, config, records });
     // best.pt before last.pt: if a crash falls between them, resume sees a best newer than last and keeps it.
     if (improved) await model.save(runFile(runDir, 'best'), { metadata: meta('best'), epoch });
     await model.save(runFile(runDir, 'last'), { metadata: meta('last'), epoch });
-    state.records = [...state.records.filter((r) => r.epoch < epoch), record];
-    await writeEpochLog(runDir, state.records);
+    state.records = records;
+    await writeEpochLog(runDir, records);
     state.completed = epoch;
     session++;
     emit({ event: 'epoch-end', record });

@@ -5,13 +5,14 @@ import * as fs from 'node:fs';
 import { classIndex, ImageCache, type Manifest, type Progress, sharedDecodedCache } from '../data';
 import { Model } from '../native';
 import { writeJsonAtomic } from '../util/atomic-write';
+import { removeStaleTemps } from '../util/stale-temp-files';
 import { classWeightsFromCounts, countLabels } from './class-weights';
 import { EarlyStopper } from './early-stopping';
 import { evaluateRun, type RunMetrics } from './evaluate-run';
 import { resolveInitialWeights, type InitialWeights } from './initial-weights';
 import { resolveTrainConfig, validateConfig, type TrainConfig, type TrainOverrides } from './recipe';
 import { loadRunData, partCounts, prepareRunData, type RunData } from './run-data';
-import { createRunDir, readEpochLog, readRunConfig, runFile, runName, writeRunConfig } from './run-folder';
+import { createRunDir, readEpochLog, readRunConfig, runFile, runName, writeEpochLog, writeRunConfig } from './run-folder';
 import { type CheckpointMetadata, type LoopState, runEpochs } from './train-loop';
 import type { TrainEventHandler } from './train-events';
 
@@ -62,6 +63,12 @@ async function newModel(config: TrainConfig, weights: InitialWeights, emit: Trai
   return model;
 }
 
+/** Removes what killed writers left under `dir` (never a live writer's temp) and says so. */
+function removeDebris(dir: string, depth: number, emit: TrainEventHandler): void {
+  const paths = removeStaleTemps(dir, { depth });
+  if (paths.length > 0) emit({ event: 'stale-temps-removed', paths });
+}
+
 async function trainAndEvaluate(model: Model, runDir: string, config: TrainConfig, data: RunData, state: LoopState,
   resumed: boolean, options: TrainRunOptions): Promise<TrainRunResult> {
   const emit = options.onEvent ?? ((): void => undefined);
@@ -101,6 +108,8 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
   }
   const weights = await resolveInitialWeights(config.weights, options.env);
   for (const message of warnings) emit({ event: 'warning', message });
+  // runs/<run>/plots/: the deepest folder a run writes to.
+  removeDebris(config.runsDir, 2, emit);
   const runDir = createRunDir(config.runsDir, runName(config, new Date(), options.nameSuffix));
   await writeRunConfig(runDir, config);
   await writeJsonAtomic(runFile(runDir, 'initialWeights'), weights);
@@ -114,6 +123,7 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
 export async function resumeRun(runDir: string, options: TrainRunOptions = {}): Promise<TrainRunResult> {
   const emit = options.onEvent ?? ((): void => undefined);
   const config = validateConfig(readRunConfig(runDir));
+  removeDebris(runDir, 1, emit);
   if (fs.existsSync(runFile(runDir, 'metrics'))) {
     throw new Error(`${runDir} has already finished (metrics.json exists); start a new run or evaluate it with \`histoscope evaluate\`.`);
   }
@@ -137,7 +147,10 @@ export async function resumeRun(runDir: string, options: TrainRunOptions = {}): 
   const state: LoopState = {
     completed: last.epoch,
     stopper: new EarlyStopper(config.patience, stopper),
-    records: readEpochLog(runDir).filter((r) => r.epoch <= last.epoch),
+    records: meta.records ?? readEpochLog(runDir).filter((r) => r.epoch <= last.epoch),
   };
+  // epochs.jsonl is rewritten before any training: a crash after last.pt was saved and before the
+  // log was may have left it an epoch behind (or, if last.pt is older, ahead).
+  await writeEpochLog(runDir, state.records);
   return trainAndEvaluate(last.model, runDir, config, data, state, true, options);
 }

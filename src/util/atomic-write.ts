@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-function tempPathFor(target: string): string {
+/** `.<name>.<pid>.<ms>.<random>.tmp` beside the target: stale-temp-files.ts reads the pid back. */
+export function tempPathFor(target: string): string {
   const dir = path.dirname(target);
   const base = path.basename(target);
   return path.join(dir, `.${base}.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}.tmp`);

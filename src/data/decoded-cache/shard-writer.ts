@@ -47,7 +47,9 @@ export class ShardWriter {
     const write = this.handle.write(record, 0, record.length, offset);
     this.inFlight.add(write);
     try {
-      await write;
+      const { bytesWritten } = await write;
+      // Never indexed: readers would only find it torn.
+      if (bytesWritten !== record.length) throw new Error(`short write (${bytesWritten} of ${record.length} bytes)`);
     } finally {
       this.inFlight.delete(write);
     }

@@ -10,6 +10,7 @@ import {
   BatchLoader, caseNumberOf, DECODE_CACHE_ENV, DecodedCache, decodedCacheDir, decodeImage, formatBreakhisName, indexDataset, type ManifestEntry,
   manifestHash, type ResizeFit, sharedDecodedCache, writeManifest,
 } from '../../src/data';
+import { deadPid } from '../helpers/dead-pid';
 import { runCommands } from '../helpers/run-cli';
 import { tmpDir } from './helpers';
 
@@ -174,6 +175,16 @@ describe('DecodedCache (persistent decoded-image cache)', () => {
     // b was the least recently used: evicted; a survived because it was read.
     expect(decodes).to.deep.equal({ a: 0, b: 1, c: 0, d: 0 });
     await after.close();
+  });
+
+  it('removes what killed writers left (orphan indexes, their temp files) and keeps a live writer\'s', async () => {
+    const dir = tmpDir('dcache-debris');
+    const dead = path.join(dir, `.x.index.json.${deadPid()}.1.abc.tmp`);
+    const live = path.join(dir, `.y.index.json.${process.pid}.1.abc.tmp`);
+    const orphan = path.join(dir, 'gone.index.json');
+    for (const f of [dead, live, orphan]) fs.writeFileSync(f, '{}');
+    await new DecodedCache({ dir, maxBytes: 2 ** 20 }).close();
+    expect([dead, live, orphan].map((f) => fs.existsSync(f))).to.deep.equal([false, true, false]);
   });
 
   it('lets two instances write one folder at once; a reader then sees every image intact', async () => {

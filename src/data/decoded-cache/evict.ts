@@ -1,10 +1,9 @@
 // Keeps a cache folder under its byte bound by deleting whole shards, least recently used first.
-// Also removes what crashed writers leave: indexes whose pack is gone and old temporary files.
+// Also removes what crashed writers leave: indexes whose pack is gone and dead writers' temp files.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { removeStaleTemps } from '../../util/stale-temp-files';
 import { listShards, type ShardInfo } from './shard-files';
-
-const STALE_TEMP_MS = 3600_000;
 
 export interface EvictionResult {
   /** Stems deleted. */
@@ -37,15 +36,13 @@ async function removeShard(s: ShardInfo): Promise<void> {
 
 async function removeLeftovers(dir: string, packs: ReadonlySet<string>): Promise<void> {
   const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
-  const now = Date.now();
   for (const name of names) {
     const file = path.join(dir, name);
     if (name.endsWith('.index.json') && !packs.has(name.slice(0, -'.index.json'.length))) {
       // Re-check: the pack may have been created after the listing.
       if (!fs.existsSync(file.slice(0, -'.index.json'.length) + '.pack')) await fs.promises.rm(file, { force: true });
-    } else if (name.startsWith('.') && name.endsWith('.tmp')) {
-      const st = await fs.promises.stat(file).catch(() => undefined);
-      if (st && now - st.mtimeMs > STALE_TEMP_MS) await fs.promises.rm(file, { force: true });
     }
   }
+  // Index files half-written by a killed process (atomic-write temps); never a live writer's.
+  removeStaleTemps(dir);
 }

@@ -1,5 +1,9 @@
 // `histoscope`: commander wiring only. Each part registers its commands from src/cli/*; every
 // command calls a library function that the tests call too.
+// First: the libuv pool is sized from the command line before anything can start it.
+import { sizeThreadPool } from './util/decode-threads';
+sizeThreadPool();
+
 import { Command } from 'commander';
 
 import { registerDataCommands } from './cli/data-commands';

@@ -101,11 +101,32 @@ interface NativeModelHandle {
     cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number;
   }>;
   save(file: string, metadata: string, epoch: number): Promise<void>;
+  predictStored(store: NativeImageStoreHandle, rows: Int32Array): Promise<Float32Array>;
+  trainStepStored(store: NativeImageStoreHandle, rows: Int32Array, labels: Int32Array,
+    options: { classWeights?: number[]; augment?: AugmentOptions }): Promise<{ loss: number; logits: Float32Array }>;
+  setLearningRate(rate: number): Promise<void>;
   info(): ModelInfo;
   dispose(): void;
 }
 
+export interface ImageStoreInfo {
+  count: number;
+  height: number;
+  width: number;
+  bytes: number;
+  device: string;
+}
+
+interface NativeImageStoreHandle {
+  write(rows: Int32Array, data: Uint8Array, shape: readonly number[]): Promise<void>;
+  info(): ImageStoreInfo;
+  dispose(): void;
+}
+
 interface Addon {
+  NativeImageStore: {
+    create(count: number, height: number, width: number, device: string): Promise<NativeImageStoreHandle>;
+  };
   NativeModel: {
     create(options: ModelOptions): Promise<NativeModelHandle>;
     load(file: string, device: string): Promise<{ model: NativeModelHandle; metadata: string; epoch: number }>;
@@ -243,7 +264,44 @@ export class Model {
   /** One Adam step of class-weighted cross-entropy on the (optionally augmented) batch. */
   async trainStep(batch: ImageBatch, labels: ArrayLike<number>, options: TrainStepOptions = {}): Promise<TrainStepResult> {
     checkBatch(batch, 'batch');
-    if (labels.length !== batch.shape[0]) throw invalid(`${batch.shape[0]} labels`, 'labels', labels);
+    const step = this.stepArguments(batch.shape[0], labels, options);
+    const handle = this.live();
+    const result = await call(() => handle.trainStep(batch.data, batch.shape, step.labels, step.options));
+    return { loss: result.loss, logits: rows(result.logits, this.classes) };
+  }
+
+  /** The same step on rows of a device-resident image store: no pixels cross from the host. */
+  async trainStepStored(store: ImageStore, storeRows: ArrayLike<number>, labels: ArrayLike<number>,
+    options: TrainStepOptions = {}): Promise<TrainStepResult> {
+    const rowArray = store.checkRows(storeRows);
+    const step = this.stepArguments(rowArray.length, labels, options);
+    const [handle, storeHandle] = [this.live(), store.live()];
+    const result = await call(() => handle.trainStepStored(storeHandle, rowArray, step.labels, step.options));
+    return { loss: result.loss, logits: rows(result.logits, this.classes) };
+  }
+
+  /** Raw logits ([n][classes]) of rows of a device-resident image store, eval mode. */
+  async logitsStored(store: ImageStore, storeRows: ArrayLike<number>): Promise<number[][]> {
+    const rowArray = store.checkRows(storeRows);
+    const [handle, storeHandle] = [this.live(), store.live()];
+    return rows(await call(() => handle.predictStored(storeHandle, rowArray)), this.classes);
+  }
+
+  /** Softmax probabilities of rows of a device-resident image store. */
+  async predictStored(store: ImageStore, storeRows: ArrayLike<number>): Promise<number[][]> {
+    return (await this.logitsStored(store, storeRows)).map(softmax);
+  }
+
+  /** Sets the optimiser's learning rate from the next step on (calls run in order). */
+  setLearningRate(rate: number): Promise<void> {
+    expectNumber(rate, 'learningRate', 0, 10);
+    const handle = this.live();
+    return call(() => handle.setLearningRate(rate));
+  }
+
+  private stepArguments(count: number, labels: ArrayLike<number>, options: TrainStepOptions):
+    { labels: Int32Array; options: { classWeights?: number[]; augment?: AugmentOptions } } {
+    if (labels.length !== count) throw invalid(`${count} labels`, 'labels', labels);
     const labelArray = Int32Array.from(labels, (l, i) => expectInteger(l, `labels[${i}]`, 0, this.classes - 1));
     const native: { classWeights?: number[]; augment?: AugmentOptions } = {};
     if (options.classWeights) {
@@ -257,9 +315,7 @@ export class Model {
       if (a.fill !== undefined) expectOneOf(a.fill, 'augment.fill', ROTATION_FILLS);
       native.augment = a;
     }
-    const handle = this.live();
-    const result = await call(() => handle.trainStep(batch.data, batch.shape, labelArray, native));
-    return { loss: result.loss, logits: rows(result.logits, this.classes) };
+    return { labels: labelArray, options: native };
   }
 
   /** Grad-CAM on layer4 for one image: a 0..1 map at the image's size, plus the probabilities. */
@@ -290,6 +346,71 @@ export class Model {
   dispose(): void {
     this.handle?.dispose();
     this.handle = null;
+  }
+}
+
+/**
+ * Decoded images kept where a model runs (GPU memory, or host RAM for a CPU model): one uint8
+ * [count, height, width, 3] block, filled by rows as images are decoded, from which train and
+ * predict steps gather their batches by row index.
+ */
+export class ImageStore {
+  private handle: NativeImageStoreHandle | null;
+  readonly count: number;
+  readonly height: number;
+  readonly width: number;
+
+  private constructor(handle: NativeImageStoreHandle) {
+    this.handle = handle;
+    ({ count: this.count, height: this.height, width: this.width } = handle.info());
+  }
+
+  /** Reserves count x height x width x 3 bytes on `device` ('cpu', 'cuda', 'cuda:N' or 'auto'). */
+  static async create(options: { count: number; height: number; width: number; device?: string }): Promise<ImageStore> {
+    expectInteger(options.count, 'count', 1, 2 ** 31 - 1);
+    expectInteger(options.height, 'height', 1, 16384);
+    expectInteger(options.width, 'width', 1, 16384);
+    checkOptions({ device: options.device });
+    const device = options.device ?? 'auto';
+    return new ImageStore(await call(() => native().NativeImageStore.create(options.count, options.height, options.width, device)));
+  }
+
+  /** Copies batch image i into row rows[i]. */
+  write(storeRows: ArrayLike<number>, batch: ImageBatch): Promise<void> {
+    checkBatch(batch, 'batch');
+    const rowArray = this.checkRows(storeRows);
+    if (rowArray.length !== batch.shape[0]) throw invalid(`${batch.shape[0]} rows`, 'rows', storeRows);
+    if (batch.shape[1] !== this.height || batch.shape[2] !== this.width) {
+      throw invalid(`images of ${this.width}x${this.height}`, 'batch.shape', batch.shape);
+    }
+    const handle = this.live();
+    return call(() => handle.write(rowArray, batch.data, batch.shape));
+  }
+
+  info(): ImageStoreInfo {
+    return this.live().info();
+  }
+
+  get disposed(): boolean {
+    return this.handle === null;
+  }
+
+  /** Frees the memory once calls already running finish; later calls are rejected. */
+  dispose(): void {
+    this.handle?.dispose();
+    this.handle = null;
+  }
+
+  /** @internal */
+  live(): NativeImageStoreHandle {
+    if (!this.handle) throw new Error('This image store was disposed; create it again to use it.');
+    return this.handle;
+  }
+
+  /** @internal Rows as an Int32Array, each within 0..count-1. */
+  checkRows(storeRows: ArrayLike<number>): Int32Array {
+    if (storeRows.length < 1 || storeRows.length > 4096) throw invalid('1 to 4096 rows', 'rows', storeRows);
+    return Int32Array.from(storeRows, (r, i) => expectInteger(r, `rows[${i}]`, 0, this.count - 1));
   }
 }
 

@@ -3,6 +3,8 @@
 
 #include <cstdlib>
 
+#include "binding/addon_data.h"
+#include "binding/image_store_wrap.h"
 #include "binding/model_wrap.h"
 #include "core/runtime.h"
 
@@ -26,7 +28,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // HISTOSCOPE_THREADS overrides the default of all hardware threads.
   const char* threads = std::getenv("HISTOSCOPE_THREADS");
   configureRuntime(threads ? std::atoi(threads) : 0);
+  env.SetInstanceData(new AddonData());
   exports.Set("NativeModel", ModelWrap::Define(env));
+  exports.Set("NativeImageStore", ImageStoreWrap::Define(env));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("cudaAvailable", Napi::Function::New(env, CudaAvailable));

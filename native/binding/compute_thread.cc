@@ -2,10 +2,9 @@
 
 #include <condition_variable>
 #include <deque>
-#include <exception>
-#include <future>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 namespace histoscope::binding {
 namespace {
@@ -14,43 +13,40 @@ class ComputeThread {
  public:
   ComputeThread() : thread_([this] { loop(); }) { thread_.detach(); }
 
-  void run(const std::function<void()>& task) {
-    std::packaged_task<void()> packaged(task);
-    auto done = packaged.get_future();
+  void post(std::function<void()> task) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      queue_.push_back(&packaged);
+      queue_.push_back(std::move(task));
     }
     ready_.notify_one();
-    done.get();  // rethrows the task's exception on the calling thread
   }
 
  private:
   void loop() {
     for (;;) {
-      std::packaged_task<void()>* task;
+      std::function<void()> task;
       {
         std::unique_lock<std::mutex> lock(mutex_);
         ready_.wait(lock, [this] { return !queue_.empty(); });
-        task = queue_.front();
+        task = std::move(queue_.front());
         queue_.pop_front();
       }
-      (*task)();
+      task();
     }
   }
 
   std::mutex mutex_;
   std::condition_variable ready_;
-  std::deque<std::packaged_task<void()>*> queue_;
+  std::deque<std::function<void()>> queue_;
   std::thread thread_;
 };
 
 }  // namespace
 
-void runOnComputeThread(const std::function<void()>& task) {
+void postToComputeThread(std::function<void()> task) {
   // Never destroyed: the thread is detached and may outlive static destruction at exit.
   static ComputeThread* thread = new ComputeThread();
-  thread->run(task);
+  thread->post(std::move(task));
 }
 
 }  // namespace histoscope::binding

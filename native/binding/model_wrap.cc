@@ -2,8 +2,10 @@
 
 #include <optional>
 
+#include "binding/addon_data.h"
 #include "binding/convert.h"
-#include "binding/task_worker.h"
+#include "binding/image_store_wrap.h"
+#include "binding/compute_task.h"
 
 namespace histoscope::binding {
 namespace {
@@ -24,10 +26,6 @@ Napi::Value guarded(const Napi::Env& env, Fn&& fn) {
   }
 }
 
-Napi::FunctionReference& constructor(Napi::Env env) {
-  return *env.GetInstanceData<Napi::FunctionReference>();
-}
-
 }  // namespace
 
 Napi::Function ModelWrap::Define(Napi::Env env) {
@@ -36,10 +34,13 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
       {StaticMethod<&ModelWrap::Create>("create"), StaticMethod<&ModelWrap::Load>("load"),
        InstanceMethod<&ModelWrap::LoadWeights>("loadWeights"),
        InstanceMethod<&ModelWrap::Predict>("predict"),
+       InstanceMethod<&ModelWrap::PredictStored>("predictStored"),
        InstanceMethod<&ModelWrap::TrainStep>("trainStep"),
+       InstanceMethod<&ModelWrap::TrainStepStored>("trainStepStored"),
+       InstanceMethod<&ModelWrap::SetLearningRate>("setLearningRate"),
        InstanceMethod<&ModelWrap::Gradcam>("gradcam"), InstanceMethod<&ModelWrap::Save>("save"),
        InstanceMethod<&ModelWrap::Info>("info"), InstanceMethod<&ModelWrap::Dispose>("dispose")});
-  env.SetInstanceData(new Napi::FunctionReference(Napi::Persistent(ctor)));
+  addonData(env).model_constructor = Napi::Persistent(ctor);
   return ctor;
 }
 
@@ -47,7 +48,7 @@ Napi::Object ModelWrap::Wrap(Napi::Env env, std::shared_ptr<Classifier> classifi
   auto holder = new std::shared_ptr<Classifier>(std::move(classifier));
   auto external = Napi::External<std::shared_ptr<Classifier>>::New(
       env, holder, [](Napi::Env, std::shared_ptr<Classifier>* p) { delete p; });
-  return constructor(env).New({external});
+  return addonData(env).model_constructor.New({external});
 }
 
 ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
@@ -72,7 +73,7 @@ Napi::Value ModelWrap::Create(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto options = readClassifierOptions(info[0]);
-    return TaskWorker<std::shared_ptr<Classifier>>::Start(
+    return ComputeTask<std::shared_ptr<Classifier>>::Start(
         env, "histoscope.create",
         [options] { return std::make_shared<Classifier>(options); },
         [](Napi::Env env, std::shared_ptr<Classifier>& c) { return Wrap(env, c); });
@@ -88,7 +89,7 @@ Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
       std::shared_ptr<Classifier> classifier;
       CheckpointInfo info;
     };
-    return TaskWorker<Loaded>::Start(
+    return ComputeTask<Loaded>::Start(
         env, "histoscope.load",
         [path, device] {
           Loaded loaded;
@@ -110,7 +111,7 @@ Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     auto classifier = live(env);
     auto path = readString(info[0], "the weights path");
-    return TaskWorker<WeightsReport>::Start(
+    return ComputeTask<WeightsReport>::Start(
         env, "histoscope.loadWeights", [classifier, path] { return classifier->loadWeights(path); },
         [](Napi::Env env, WeightsReport& report) {
           auto result = Napi::Object::New(env);
@@ -130,41 +131,105 @@ Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     auto classifier = live(env);
     auto batch = readImageBatch(info[0], info[1]);
-    return TaskWorker<torch::Tensor>::Start(
+    return ComputeTask<torch::Tensor>::Start(
         env, "histoscope.predict", [classifier, batch] { return classifier->predict(batch); },
         [](Napi::Env env, torch::Tensor& logits) -> Napi::Value { return toFloat32Array(env, logits); },
         {Value(), info[0].As<Napi::Object>()});
   });
 }
 
+namespace {
+
+struct TrainStepOptions {
+  std::vector<int64_t> labels;
+  std::vector<double> class_weights;
+  std::optional<AugmentOptions> augment;
+};
+
+// (labels, { classWeights?, augment? }) as passed by src/native.ts.
+TrainStepOptions readTrainStepOptions(const Napi::Value& labels, const Napi::Value& options) {
+  TrainStepOptions out;
+  out.labels = readIntegers(labels, "labels");
+  if (options.IsObject()) {
+    auto object = options.As<Napi::Object>();
+    out.class_weights = readNumbers(object.Get("classWeights"), "classWeights");
+    if (object.Get("augment").IsObject()) out.augment = readAugmentOptions(object.Get("augment").As<Napi::Object>());
+  }
+  return out;
+}
+
+Napi::Value trainStepResult(Napi::Env env, TrainStepResult& step) {
+  auto result = Napi::Object::New(env);
+  result.Set("loss", Napi::Number::New(env, step.loss));
+  result.Set("logits", toFloat32Array(env, step.logits));
+  return result;
+}
+
+}  // namespace
+
+// trainStep(data, shape, labels, options)
 Napi::Value ModelWrap::TrainStep(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto classifier = live(env);
     auto batch = readImageBatch(info[0], info[1]);
-    auto labels = readIntegers(info[2], "labels");
-    std::vector<double> class_weights;
-    std::optional<AugmentOptions> augment;
-    if (info[3].IsObject()) {
-      auto options = info[3].As<Napi::Object>();
-      class_weights = readNumbers(options.Get("classWeights"), "classWeights");
-      if (options.Get("augment").IsObject()) {
-        augment = readAugmentOptions(options.Get("augment").As<Napi::Object>());
-      }
-    }
-    return TaskWorker<TrainStepResult>::Start(
+    auto step = readTrainStepOptions(info[2], info[3]);
+    return ComputeTask<TrainStepResult>::Start(
         env, "histoscope.trainStep",
-        [classifier, batch, labels, class_weights, augment] {
-          return classifier->trainStep(batch, labels, class_weights,
-                                       augment ? &*augment : nullptr);
+        [classifier, batch, step] {
+          return classifier->trainStep(batch, step.labels, step.class_weights,
+                                       step.augment ? &*step.augment : nullptr);
         },
-        [](Napi::Env env, TrainStepResult& step) {
-          auto result = Napi::Object::New(env);
-          result.Set("loss", Napi::Number::New(env, step.loss));
-          result.Set("logits", toFloat32Array(env, step.logits));
-          return result;
+        trainStepResult, {Value(), info[0].As<Napi::Object>()});
+  });
+}
+
+// trainStepStored(store, rows, labels, options): the batch is gathered from a device-resident store.
+Napi::Value ModelWrap::TrainStepStored(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto classifier = live(env);
+    auto store = ImageStoreWrap::FromValue(info[0], "the image store");
+    auto rows = readIntegers(info[1], "rows");
+    auto step = readTrainStepOptions(info[2], info[3]);
+    return ComputeTask<TrainStepResult>::Start(
+        env, "histoscope.trainStepStored",
+        [classifier, store, rows, step] {
+          return classifier->trainStep(*store, rows, step.labels, step.class_weights,
+                                       step.augment ? &*step.augment : nullptr);
         },
+        trainStepResult, {Value(), info[0].As<Napi::Object>()});
+  });
+}
+
+// predictStored(store, rows) -> logits
+Napi::Value ModelWrap::PredictStored(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto classifier = live(env);
+    auto store = ImageStoreWrap::FromValue(info[0], "the image store");
+    auto rows = readIntegers(info[1], "rows");
+    return ComputeTask<torch::Tensor>::Start(
+        env, "histoscope.predictStored", [classifier, store, rows] { return classifier->predict(*store, rows); },
+        [](Napi::Env env, torch::Tensor& logits) -> Napi::Value { return toFloat32Array(env, logits); },
         {Value(), info[0].As<Napi::Object>()});
+  });
+}
+
+// setLearningRate(lr): queued behind the calls before it, so a schedule applies between steps.
+Napi::Value ModelWrap::SetLearningRate(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto classifier = live(env);
+    if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "Expected a number for the learning rate.");
+    double rate = info[0].As<Napi::Number>().DoubleValue();
+    return ComputeTask<Done>::Start(
+        env, "histoscope.setLearningRate",
+        [classifier, rate] {
+          classifier->setLearningRate(rate);
+          return Done{};
+        },
+        [](Napi::Env env, Done&) { return env.Undefined(); }, {Value()});
   });
 }
 
@@ -174,7 +239,7 @@ Napi::Value ModelWrap::Gradcam(const Napi::CallbackInfo& info) {
     auto classifier = live(env);
     auto image = readImageBatch(info[0], info[1]);
     int64_t target = info[2].IsNumber() ? info[2].As<Napi::Number>().Int64Value() : -1;
-    return TaskWorker<GradCamResult>::Start(
+    return ComputeTask<GradCamResult>::Start(
         env, "histoscope.gradcam", [classifier, image, target] { return classifier->gradcam(image, target); },
         [](Napi::Env env, GradCamResult& cam) {
           auto result = Napi::Object::New(env);
@@ -197,7 +262,7 @@ Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
     CheckpointInfo checkpoint;
     checkpoint.metadata_json = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "{}";
     checkpoint.epoch = info[2].IsNumber() ? info[2].As<Napi::Number>().Int64Value() : 0;
-    return TaskWorker<Done>::Start(
+    return ComputeTask<Done>::Start(
         env, "histoscope.save",
         [classifier, path, checkpoint] {
           classifier->save(path, checkpoint);

@@ -1,5 +1,5 @@
 // NativeModel: the JS handle of a core Classifier. Every computing method returns a Promise and
-// runs on a worker thread; a disposed model rejects every call.
+// runs on the compute thread; a disposed model rejects every call.
 #pragma once
 
 #include <napi.h>
@@ -24,7 +24,10 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 
   Napi::Value LoadWeights(const Napi::CallbackInfo& info);
   Napi::Value Predict(const Napi::CallbackInfo& info);
+  Napi::Value PredictStored(const Napi::CallbackInfo& info);
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
+  Napi::Value TrainStepStored(const Napi::CallbackInfo& info);
+  Napi::Value SetLearningRate(const Napi::CallbackInfo& info);
   Napi::Value Gradcam(const Napi::CallbackInfo& info);
   Napi::Value Save(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);

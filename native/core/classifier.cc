@@ -65,9 +65,9 @@ void Classifier::checkBatch(const ImageBatchView& batch) const {
   }
 }
 
-torch::Tensor Classifier::modelInput(const ImageBatchView& batch,
+torch::Tensor Classifier::modelInput(const torch::Tensor& pixels,
                                      const AugmentOptions* augment) const {
-  auto images = toFloatImages(batch, options_.image_size, device_);
+  auto images = toFloatImages(pixels.to(device_), options_.image_size);
   if (augment) images = augmentImages(images, *augment);
   images = normalizeImageNet(images);
   if (options_.channels_last) images = images.contiguous(at::MemoryFormat::ChannelsLast);
@@ -86,10 +86,18 @@ WeightsReport Classifier::loadWeights(const std::string& path) {
 
 torch::Tensor Classifier::predict(const ImageBatchView& batch) {
   checkBatch(batch);
+  return predictPixels(pixelsOnDevice(batch, device_));
+}
+
+torch::Tensor Classifier::predict(const ImageStore& store, const std::vector<int64_t>& rows) {
+  return predictPixels(store.gather(rows));
+}
+
+torch::Tensor Classifier::predictPixels(const torch::Tensor& pixels) {
   std::lock_guard<std::mutex> lock(mutex_);
   torch::NoGradGuard no_grad;
   model_->eval();
-  auto input = modelInput(batch, nullptr);
+  auto input = modelInput(pixels, nullptr);
   AutocastGuard autocast(device_.type(), torch::kBFloat16, options_.precision == Precision::kBf16);
   return model_->forward(input).to(torch::kFloat32).to(torch::kCPU);
 }
@@ -99,9 +107,23 @@ TrainStepResult Classifier::trainStep(const ImageBatchView& batch,
                                       const std::vector<double>& class_weights,
                                       const AugmentOptions* augment) {
   checkBatch(batch);
-  if (static_cast<int64_t>(labels.size()) != batch.count) {
+  checkLabels(batch.count, labels, class_weights);
+  return trainStepPixels(pixelsOnDevice(batch, device_), labels, class_weights, augment);
+}
+
+TrainStepResult Classifier::trainStep(const ImageStore& store, const std::vector<int64_t>& rows,
+                                      const std::vector<int64_t>& labels,
+                                      const std::vector<double>& class_weights,
+                                      const AugmentOptions* augment) {
+  checkLabels(static_cast<int64_t>(rows.size()), labels, class_weights);
+  return trainStepPixels(store.gather(rows), labels, class_weights, augment);
+}
+
+void Classifier::checkLabels(int64_t count, const std::vector<int64_t>& labels,
+                             const std::vector<double>& class_weights) const {
+  if (static_cast<int64_t>(labels.size()) != count) {
     throw std::invalid_argument("Got " + std::to_string(labels.size()) + " labels for " +
-                                std::to_string(batch.count) + " images.");
+                                std::to_string(count) + " images.");
   }
   for (auto label : labels) {
     if (label < 0 || label >= options_.num_classes) {
@@ -113,10 +135,15 @@ TrainStepResult Classifier::trainStep(const ImageBatchView& batch,
     throw std::invalid_argument("Expected " + std::to_string(options_.num_classes) +
                                 " class weights, got " + std::to_string(class_weights.size()) + ".");
   }
+}
 
+TrainStepResult Classifier::trainStepPixels(const torch::Tensor& pixels,
+                                            const std::vector<int64_t>& labels,
+                                            const std::vector<double>& class_weights,
+                                            const AugmentOptions* augment) {
   std::lock_guard<std::mutex> lock(mutex_);
   enterTrainMode();
-  auto input = modelInput(batch, augment);
+  auto input = modelInput(pixels, augment);
   auto target = torch::tensor(labels, torch::kInt64).to(device_);
   auto ce = F::CrossEntropyFuncOptions();
   if (!class_weights.empty()) {
@@ -144,7 +171,7 @@ GradCamResult Classifier::gradcam(const ImageBatchView& image, int64_t target_cl
   }
   std::lock_guard<std::mutex> lock(mutex_);
   model_->eval();
-  auto input = modelInput(image, nullptr);
+  auto input = modelInput(pixelsOnDevice(image, device_), nullptr);
 
   // Only the head's graph is needed for d(score)/d(layer4 output): run the trunk without autograd
   // and start a fresh leaf at layer4. No hooks outlive this call, and the graph is freed on return.

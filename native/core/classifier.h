@@ -11,6 +11,7 @@
 
 #include <torch/optim/adam.h>
 
+#include "core/image_store.h"
 #include "core/options.h"
 #include "core/preprocess.h"
 #include "core/resnet.h"
@@ -43,10 +44,16 @@ class Classifier {
   // Logits [N, classes] (float32, CPU) in eval mode, without autograd. Callers take the softmax:
   // logits are what parity tests against PyTorch compare.
   torch::Tensor predict(const ImageBatchView& batch);
+  // The same for rows of an image store (gathered on the store's device).
+  torch::Tensor predict(const ImageStore& store, const std::vector<int64_t>& rows);
 
   // One optimiser step of class-weighted cross-entropy on an augmented batch.
   // `class_weights` empty means unweighted. `augment` null means no augmentation.
   TrainStepResult trainStep(const ImageBatchView& batch, const std::vector<int64_t>& labels,
+                            const std::vector<double>& class_weights,
+                            const AugmentOptions* augment);
+  TrainStepResult trainStep(const ImageStore& store, const std::vector<int64_t>& rows,
+                            const std::vector<int64_t>& labels,
                             const std::vector<double>& class_weights,
                             const AugmentOptions* augment);
 
@@ -69,7 +76,14 @@ class Classifier {
   void applyTrainablePolicy();
   void enterTrainMode();
   void checkBatch(const ImageBatchView& batch) const;
-  torch::Tensor modelInput(const ImageBatchView& batch, const AugmentOptions* augment) const;
+  void checkLabels(int64_t count, const std::vector<int64_t>& labels,
+                   const std::vector<double>& class_weights) const;
+  // uint8 NHWC pixels (any device) -> normalised, optionally augmented model input on device_.
+  torch::Tensor modelInput(const torch::Tensor& pixels, const AugmentOptions* augment) const;
+  torch::Tensor predictPixels(const torch::Tensor& pixels);
+  TrainStepResult trainStepPixels(const torch::Tensor& pixels, const std::vector<int64_t>& labels,
+                                  const std::vector<double>& class_weights,
+                                  const AugmentOptions* augment);
 
   ClassifierOptions options_;
   c10::Device device_;

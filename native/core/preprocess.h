@@ -34,8 +34,12 @@ struct AugmentOptions {
   uint64_t seed = 0;  // the same seed gives the same augmentation on any device
 };
 
-// uint8 NHWC -> float NCHW in [0,1] on `device`, bilinearly resized to size x size when needed.
-torch::Tensor toFloatImages(const ImageBatchView& batch, int64_t size, const c10::Device& device);
+// The caller's uint8 NHWC pixels copied to `device` (the copy outlives the caller's buffer).
+torch::Tensor pixelsOnDevice(const ImageBatchView& batch, const c10::Device& device);
+
+// uint8 NHWC (on the model's device) -> float NCHW in [0,1], bilinearly resized to size x size
+// when needed.
+torch::Tensor toFloatImages(const torch::Tensor& pixels, int64_t size);
 
 // Random flips and rotations, drawn per image on the host from `options.seed` (so results do not
 // depend on the device's random generator) and applied on the device.

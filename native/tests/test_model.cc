@@ -2,6 +2,7 @@
 // and checkpoints. Runs on CPU here and on CUDA when HISTOSCOPE_TEST_DEVICE=cuda.
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <set>
 
 #include <torch/torch.h>
@@ -108,6 +109,27 @@ TEST_CASE("right-angle augmentation only permutes pixels") {
   }
 }
 
+TEST_CASE("grouped right-angle augmentation equals transforming each image on its own") {
+  auto images = torch::rand({64, 3, 12, 12});
+  AugmentOptions options;
+  options.seed = 11;
+  auto out = augmentImages(images, options);
+  // The same draws as augmentImages, applied image by image.
+  std::mt19937_64 rng(options.seed);
+  std::uniform_int_distribution<int> coin(0, 1), quarter(0, 3);
+  std::uniform_real_distribution<double> angle(0, 0);
+  for (int64_t i = 0; i < 64; ++i) {
+    const bool h = coin(rng), v = coin(rng);
+    const int k = quarter(rng);
+    angle(rng);
+    auto image = images[i];
+    if (h) image = image.flip({2});
+    if (v) image = image.flip({1});
+    if (k) image = image.rot90(k, {1, 2});
+    CHECK(torch::equal(out[i], image));
+  }
+}
+
 TEST_CASE("white rotation fill whitens the uncovered corners") {
   auto images = torch::zeros({1, 3, 32, 32});
   AugmentOptions options;
@@ -123,7 +145,7 @@ TEST_CASE("white rotation fill whitens the uncovered corners") {
 TEST_CASE("preprocessing resizes and normalises with ImageNet statistics") {
   std::vector<uint8_t> grey(2 * 10 * 20 * 3, 124);  // 124/255 ~ ImageNet's red mean
   ImageBatchView view{grey.data(), 2, 10, 20};
-  auto images = toFloatImages(view, 32, c10::Device(c10::kCPU));
+  auto images = toFloatImages(pixelsOnDevice(view, c10::Device(c10::kCPU)), 32);
   CHECK(images.sizes() == torch::IntArrayRef({2, 3, 32, 32}));
   auto normal = normalizeImageNet(images);
   CHECK(std::abs(normal[0][0][5][5].item<float>() - (124 / 255.0 - 0.485) / 0.229) < 1e-5);

@@ -1,6 +1,10 @@
 // `npm start`: trains demo models first when models/ is empty (see demo-bootstrap.ts), then serves
 // the UI at http://localhost:PORT (default 3000). Settings come from the environment:
 // PORT, HOST (default 127.0.0.1), HISTOSCOPE_MODELS (default models).
+// First: the libuv pool is sized before anything can start it.
+import { sizeThreadPool } from '../util/decode-threads';
+sizeThreadPool();
+
 import { createTrainReporter } from '../train';
 import { demoModelsNeeded, trainDemoModels } from './demo-bootstrap';
 import { startServer } from './server';

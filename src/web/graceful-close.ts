@@ -4,15 +4,18 @@
 // - a client waiting for "100 Continue" has sent no body and will not: the answer says
 //   `Connection: close`, and closing is clean;
 // - a client already sending: Node reads and discards the rest of the body once the answer is
-//   sent (and the connection stays usable); this bounds that drain in bytes and time, and closes
-//   the connection past either bound.
+//   sent (and the connection stays usable); this bounds that drain in bytes and in silence (a
+//   burst of refused uploads can take long to drain; a client that stops sending is let go), and
+//   closes the connection past either bound. The server's requestTimeout bounds the whole.
 import type { Request, Response } from 'express';
 
 import { waitsForContinue } from './http-server';
 
-/** At most this much more of an unwanted body is read and discarded, for at most this long. */
+/** At most this much more of an unwanted body is read and discarded, with pauses no longer than this. */
 export const DRAIN_MAX_BYTES = 256 * 1024 * 1024;
-export const DRAIN_MS = 30_000;
+export const DRAIN_SILENCE_MS = 10_000;
+/** Idle timeout of a connection once drained (as the server's keepAliveTimeout). */
+const KEEP_ALIVE_MS = 5_000;
 
 /** Call before sending an answer; does nothing when the body has been read. */
 export function closeAfterAnswer(req: Request, res: Response): void {
@@ -24,18 +27,27 @@ export function closeAfterAnswer(req: Request, res: Response): void {
   res.removeHeader('Connection');
   const socket = req.socket;
   const startBytes = socket.bytesRead;
-  const started = Date.now();
+  let lastBytes = startBytes;
+  let lastProgress = Date.now();
   const stop = (): void => clearInterval(timer);
   const timer = setInterval(() => {
     if (req.complete || socket.destroyed) return stop();
-    if (Date.now() - started > DRAIN_MS || socket.bytesRead - startBytes > DRAIN_MAX_BYTES) {
+    if (socket.bytesRead > lastBytes) {
+      lastBytes = socket.bytesRead;
+      lastProgress = Date.now();
+    }
+    if (Date.now() - lastProgress > DRAIN_SILENCE_MS || socket.bytesRead - startBytes > DRAIN_MAX_BYTES) {
       stop();
       socket.destroy();
     }
   }, 250);
   timer.unref();
   socket.once('close', stop);
-  // An unread body flows to nowhere (Node does this itself for a body nobody started reading).
-  req.unpipe();
-  req.resume();
+  // Node gives an answered connection its keep-alive idle timeout (a few seconds) even while the
+  // body still arrives; a client slowed by a burst was cut mid-send. This drain has its own bounds,
+  // and the idle timeout comes back once the body has arrived.
+  res.once('finish', () => {
+    if (!req.complete) socket.setTimeout(0);
+  });
+  req.once('end', () => socket.setTimeout(KEEP_ALIVE_MS));
 }

@@ -10,6 +10,7 @@ import { megabytes } from '../data/image-input-policy';
 import { HttpError } from './http-error';
 import { inviteBody } from './http-server';
 import type { Allowance } from './upload-budget';
+import { concatUpload, uploadBuffer } from './upload-memory';
 
 export interface Upload {
   image: Buffer | undefined;
@@ -89,7 +90,7 @@ function delimiterCounter(boundary: string): { feed: (chunk: Buffer) => void; co
 function readRaw(req: Request, options: ReadOptions, expected: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // One buffer of the promised size when the length is known: no chunk list and no copy at the end.
-    const whole = expected > 0 && expected <= options.maxBytes ? Buffer.allocUnsafeSlow(expected) : undefined;
+    const whole = expected > 0 && expected <= options.maxBytes ? uploadBuffer(expected) : undefined;
     const chunks: Buffer[] = [];
     let size = 0;
     const stop = (err: HttpError): void => {
@@ -103,7 +104,7 @@ function readRaw(req: Request, options: ReadOptions, expected: number): Promise<
       if (whole && size <= whole.length) chunk.copy(whole, size - chunk.length);
       else chunks.push(chunk);
     });
-    req.on('end', () => resolve(whole && size === whole.length ? whole : Buffer.concat(chunks)));
+    req.on('end', () => resolve(whole && size === whole.length ? whole : concatUpload(chunks, size)));
     req.on('error', () => reject(new HttpError(400, 'The upload was interrupted before it finished.')));
   });
 }
@@ -142,11 +143,15 @@ function readMultipart(req: Request, options: ReadOptions): Promise<Upload> {
         return;
       }
       const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
+      });
       stream.on('limit', () => fail(tooLarge(options.maxBytes)));
       stream.on('close', () => {
         if (failed) return;
-        upload.image = Buffer.concat(chunks);
+        upload.image = concatUpload(chunks, size);
         chunks.length = 0;
         // Only the last path component, and only printable characters: it is shown, never used as a path.
         upload.fileName = (info.filename ?? '').split(/[\\/]/).pop()?.replace(/[^\x20-\x7e]/g, '').slice(0, 200) || undefined;

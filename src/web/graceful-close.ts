@@ -29,7 +29,10 @@ export function closeAfterAnswer(req: Request, res: Response): void {
   const startBytes = socket.bytesRead;
   let lastBytes = startBytes;
   let lastProgress = Date.now();
-  const stop = (): void => clearInterval(timer);
+  const stop = (): void => {
+    clearInterval(timer);
+    socket.off('close', stop);
+  };
   const timer = setInterval(() => {
     if (req.complete || socket.destroyed) return stop();
     if (socket.bytesRead > lastBytes) {
@@ -49,5 +52,8 @@ export function closeAfterAnswer(req: Request, res: Response): void {
   res.once('finish', () => {
     if (!req.complete) socket.setTimeout(0);
   });
-  req.once('end', () => socket.setTimeout(KEEP_ALIVE_MS));
+  req.once('end', () => {
+    stop();
+    socket.setTimeout(KEEP_ALIVE_MS);
+  });
 }

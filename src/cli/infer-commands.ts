@@ -97,11 +97,7 @@ export function registerInferCommands(program: Command): void {
 
   addOptions(program.command('serve').description('serve the web UI and JSON API'), SERVE_OPTIONS)
     .action(action(async (o: Record<string, string>) => {
-      const { startServer } = await import('../web/server');
-      const { url, close } = await startServer({ port: num('--port', o.port), host: o.host, modelsDir: o.models });
-      process.stderr.write(`Histoscope is serving at ${url}\n`);
-      const stop = (): void => { void close().then(() => process.exit(0)); };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      const { serve } = await import('../web/serve');
+      await serve({ port: num('--port', o.port), host: o.host, modelsDir: o.models, bootstrapDemo: true, handleSignals: true });
     }));
 }

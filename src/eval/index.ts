@@ -1,4 +1,5 @@
-// Public surface of the evaluation part: metrics from predictions, plots and tables from metrics.
+// Public surface of the evaluation part: metrics from predictions, plots and tables from metrics,
+// and the model card that carries a model's metrics from training to inference.
 export * from './prediction-record';
 export * from './confusion-matrix';
 export * from './classification-metrics';
@@ -10,6 +11,7 @@ export * from './patient-level';
 export * from './subtype-accuracy';
 export * from './cross-validation';
 export * from './evaluation-report';
+export * from './model-card';
 export * from './markdown-table';
 export * from './plots/training-curves-plot';
 export * from './plots/confusion-matrix-plot';

@@ -1,6 +1,6 @@
-// Public surface of the inference part: installed models by magnification, prediction of one
-// image or many files, Grad-CAM pictures, and the demo-model bootstrap.
-export * from './model-card';
+// Public surface of the inference part: installed models by magnification (and their cards,
+// defined in src/eval), prediction of one image or many files, Grad-CAM pictures.
+export * from '../eval/model-card';
 export { ModelRegistry, MissingModelError, type LoadedModel, type ModelStatus, type RegistryOptions } from './model-registry';
 export { trainCommandHint } from './train-hint';
 export { DEMO_WARNING, toPrediction, averageProbabilities, type Prediction, type Label } from './prediction';

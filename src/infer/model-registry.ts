@@ -8,7 +8,7 @@ import * as path from 'node:path';
 
 import { MAGNIFICATIONS, type Magnification } from '../data';
 import { Model } from '../native';
-import { CARD_FILE, MODEL_FILE, type ModelCard, ModelCardError, readModelCard } from './model-card';
+import { CARD_FILE, MODEL_FILE, type ModelCard, ModelCardError, readModelCard } from '../eval/model-card';
 import { trainCommandHint } from './train-hint';
 
 export interface LoadedModel {

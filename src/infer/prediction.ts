@@ -2,7 +2,7 @@
 // from the model, the card's threshold turning them into a label, and the model's identity, so a
 // number on screen always names the model card it came from.
 import { applyThreshold } from '../eval';
-import type { ModelCard, ModelSlot } from './model-card';
+import type { ModelCard, ModelSlot } from '../eval/model-card';
 
 export type Label = 'benign' | 'malignant';
 

@@ -1,4 +1,4 @@
-// A small, fast recipe for the DEMO model the web server trains when models/ is empty: synthetic
+// A small, fast recipe for the DEMO model trained when models/ is empty (demo-models.ts): synthetic
 // tiles, no ImageNet weights (none can be downloaded here), 64 px, a few epochs; about half a
 // minute per magnification on two CPU cores. Never the study's recipe; its card says demo: true.
 import type { SynthOptions } from '../data';

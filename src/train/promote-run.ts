@@ -2,7 +2,7 @@
 // a temporary folder beside the target and swapped in by renames, so readers never see half a model.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CARD_FILE, MODEL_CARD_SCHEMA, MODEL_FILE, type ModelCard } from '../infer/model-card';
+import { CARD_FILE, MODEL_CARD_SCHEMA, MODEL_FILE, type ModelCard } from '../eval/model-card';
 import { writeJsonAtomic } from '../util/atomic-write';
 import { removeStaleTemps } from '../util/stale-temp-files';
 import { readRunMetrics } from './evaluate-run';

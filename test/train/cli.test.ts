@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readModelCard } from '../../src/infer/model-card';
+import { readModelCard } from '../../src/eval/model-card';
 import { runCli, syntheticCohort, tmpDir } from './helpers';
 
 const FAST = ['--mag', '100X', '--weights', 'none', '--trainable', 'layer4+fc', '--image-size', '64', '--batch', '8', '--per-class', 'all', '--device', 'cpu'];

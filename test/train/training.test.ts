@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { readModelCard } from '../../src/infer/model-card';
+import { readModelCard } from '../../src/eval/model-card';
 import { Model } from '../../src/native';
 import {
   classWeightsFromCounts, evaluateRun, promoteRun, readEpochLog, readRunMetrics, trainRun, type TrainEvent, type TrainRunResult,

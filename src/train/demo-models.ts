@@ -1,14 +1,19 @@
 // First run on a fresh machine: when models/ holds no model at all, train a small demo model per
 // magnification on the synthetic generator's images, so the UI can be tried without BreakHis.
-// Training and promotion are src/train's; this only chooses a small recipe and reports progress.
+// The cohort and recipe are demo-recipe.ts's; this trains, promotes and reports progress.
 // Promoted cards are marked demo (the synthetic dataset carries its marker), and everything that
 // shows their output says so. Re-running resumes the synthetic images and trains what is missing.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { generateSynthetic, indexDataset, type Magnification, MAGNIFICATIONS } from '../data';
-import { readModelCard } from '../infer';
-import { DEMO_SYNTH, demoOverrides, promoteRun, resolveInitialWeights, trainRun, type TrainEventHandler } from '../train';
+import { generateSynthetic, indexDataset, type Magnification, MAGNIFICATIONS, type SynthOptions } from '../data';
+import { readModelCard } from '../eval/model-card';
+import { DEMO_SYNTH, demoOverrides } from './demo-recipe';
+import { resolveInitialWeights } from './initial-weights';
+import { promoteRun } from './promote-run';
+import type { TrainOverrides } from './recipe';
+import type { TrainEventHandler } from './train-events';
+import { trainRun } from './train-run';
 
 export interface DemoOptions {
   modelsDir: string;
@@ -17,6 +22,9 @@ export interface DemoOptions {
   magnifications?: readonly Magnification[];
   onEvent?: TrainEventHandler;
   log?: (line: string) => void;
+  /** Changes to the demo cohort and recipe (tests train a tiny one). */
+  synth?: Partial<SynthOptions>;
+  recipe?: Partial<TrainOverrides>;
 }
 
 /**
@@ -43,16 +51,16 @@ export async function trainDemoModels(options: DemoOptions): Promise<Magnificati
   const mags = options.magnifications ?? MAGNIFICATIONS;
   log(`No trained model in ${options.modelsDir}: training demo models on synthetic images (${mags.join(', ')}). ` +
     'They are for trying the software only and must never be used on patients.');
-  // src/train's demo cohort and recipe: small enough for a few minutes on two CPU cores, and
-  // measured to learn (layer4+fc from random initialisation; see demo-recipe.ts).
-  await generateSynthetic(dataDir, { ...DEMO_SYNTH, magnifications: [...mags] });
+  // Small enough for a few minutes on two CPU cores, and measured to learn (layer4+fc from random
+  // initialisation; see demo-recipe.ts).
+  await generateSynthetic(dataDir, { ...DEMO_SYNTH, ...options.synth, magnifications: [...mags] });
   const manifest = await indexDataset(dataDir);
   // ImageNet weights when the cache has them (a better demo); random initialisation otherwise (offline).
   const weights = await resolveInitialWeights('imagenet').then(() => 'imagenet', () => 'none');
   const installed: Magnification[] = [];
   for (const magnification of mags) {
     log(`Demo model ${installed.length + 1}/${mags.length}: ${magnification}`);
-    const run = await trainRun({ ...demoOverrides(dataDir, magnification, path.join(workDir, 'runs')), weights },
+    const run = await trainRun({ ...demoOverrides(dataDir, magnification, path.join(workDir, 'runs')), weights, ...options.recipe },
       { manifest, onEvent: options.onEvent, nameSuffix: 'demo' });
     if (run.status !== 'finished') throw new Error(`Demo training of ${magnification} stopped before it finished; start again to retry.`);
     const card = await promoteRun(run.runDir, options.modelsDir);

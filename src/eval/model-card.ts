@@ -1,11 +1,13 @@
 // The model card: what `histoscope promote` writes beside an installed model (models/<mag>/card.json)
 // and what prediction, the CLI and the web UI read to show a model's provenance and metrics.
-// Every number a user sees about a model traces to this file.
+// Every number a user sees about a model traces to this file. It lives in src/eval, the lowest
+// layer that can hold it: it embeds eval's EvaluationReport (so not src/data), and both train
+// (which writes it) and infer (which reads it) may import eval but not each other.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { Magnification } from '../data';
-import type { EvaluationReport } from '../eval';
+import type { EvaluationReport } from './evaluation-report';
 
 export const MODEL_CARD_SCHEMA = 1;
 export const MODEL_FILE = 'model.pt';

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { createProgress, type Manifest } from '../data';
 import { formatMeanStd } from '../eval';
 import {
-  STUDY_RECIPE, TRAIN_MAGNIFICATIONS, createTrainReporter, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
+  LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, createTrainReporter, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
   runSweep, sharedManifest, trainRun, weightsCacheDir, type RunMetrics, type TrainMagnification, type TrainOverrides, type TrainRunResult,
 } from '../train';
 import { action, addOptions, num, type OptionSpec } from './options';
@@ -33,6 +33,11 @@ const RECIPE_OPTIONS: OptionSpec[] = [
   { flags: '--decode-cache <dir>', description: `decoded images kept for later runs: auto ($HISTOSCOPE_CACHE/decoded, else ~/.cache/histoscope/decoded), off, or a folder [${R.decodeCache}]` },
   { flags: '--decode-cache-size <GiB>', description: 'bound on that folder; least recently used shards go first [20 GiB or half the free disk]' },
   { flags: '--json', description: 'events as JSON lines on stdout', defaultValue: false },
+  { flags: '--decode-concurrency <n>', description: `images decoded at once; also sizes libuv's pool [one per core: ${R.decodeConcurrency}]` },
+  { flags: '--device-images <mode>', description: `auto (keep decoded training/validation images on the model's device when they fit) | off [${R.deviceImages}]` },
+  { flags: '--device-image-budget <MB>', description: 'memory those images may take [half the free GPU memory; a quarter of free RAM on CPU]' },
+  { flags: '--lr-scaling <rule>', description: `auto (the rate as given up to batch 64, linear from batch 32 above, with a one-epoch warm-up) | linear | none [${R.learningRateScaling}]` },
+  { flags: '--eval-batch <n>', description: `batch size of validation and test passes [${R.evalBatchSize}]` },
 ];
 
 const TRAIN_OPTIONS: OptionSpec[] = [
@@ -82,6 +87,11 @@ export function overridesFromFlags(o: Flags): TrainOverrides {
     imageSize: num('--image-size', s('imageSize')), seed: num('--seed', s('seed')),
     runsDir: s('runs'), batchSize: num('--batch', s('batch')), perClass: perClassOf(s('perClass')),
     decodeCache: s('decodeCache'), decodeCacheGigabytes: num('--decode-cache-size', s('decodeCacheSize'), false),
+    decodeConcurrency: num('--decode-concurrency', s('decodeConcurrency')),
+    deviceImages: oneOf('--device-images', s('deviceImages'), ['auto', 'off'] as const),
+    deviceImageBudgetMegabytes: num('--device-image-budget', s('deviceImageBudget'), false),
+    learningRateScaling: oneOf('--lr-scaling', s('lrScaling'), LEARNING_RATE_SCALINGS),
+    evalBatchSize: num('--eval-batch', s('evalBatch')),
   };
 }
 

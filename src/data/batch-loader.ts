@@ -2,7 +2,8 @@
 // concurrency and `prefetch` batches ahead of the consumer, so the GPU does not wait on PNGs.
 import * as path from 'node:path';
 import { classIndex } from './breakhis-names';
-import { decodeImage, DEFAULT_IMAGE_SIZE, DEFAULT_LIMIT_INPUT_PIXELS, type ResizeFit } from './decode-image';
+import { defaultDecodeConcurrency } from '../util/decode-threads';
+import { decodeImage, DEFAULT_IMAGE_SIZE, shareCoresBetweenDecodes, DEFAULT_LIMIT_INPUT_PIXELS, type ResizeFit } from './decode-image';
 import type { DecodedCache } from './decoded-cache';
 import { ImageCache } from './image-cache';
 import type { ManifestEntry } from './manifest';
@@ -26,7 +27,7 @@ export interface BatchLoaderOptions {
   shuffleSeed?: number;
   /** Batches decoded ahead of the consumer (default 2). */
   prefetch?: number;
-  /** Images decoded at once (default 2). */
+  /** Images decoded at once (default one per core). */
   concurrency?: number;
   /** An ImageCache, or a byte budget for a new one; omit for no cache. */
   cache?: ImageCache | number;
@@ -39,6 +40,8 @@ export interface BatchLoaderOptions {
 
 export interface LoaderStats {
   imagesDecoded: number;
+  /** Most decodes that were in flight at once (bounded by `concurrency`). */
+  peakConcurrentDecodes: number;
   batchesStarted: number;
   batchesYielded: number;
 }
@@ -49,24 +52,28 @@ function positiveInt(name: string, v: number, min = 1): number {
 }
 
 /** Limits how many async tasks run at once. */
-function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+function limiter(max: number, onStart: (running: number) => void): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
   const waiting: (() => void)[] = [];
   return async (task) => {
+    // A finishing task hands its slot straight to the next waiter, so a newcomer arriving in
+    // between cannot take it too and exceed `max`.
     if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
+    else running++;
+    onStart(running);
     try {
       return await task();
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
 }
 
 export class BatchLoader implements AsyncIterable<ImageBatch> {
   readonly cache?: ImageCache;
-  readonly stats: LoaderStats = { imagesDecoded: 0, batchesStarted: 0, batchesYielded: 0 };
+  readonly stats: LoaderStats = { imagesDecoded: 0, peakConcurrentDecodes: 0, batchesStarted: 0, batchesYielded: 0 };
   private readonly size: number;
   private readonly fit: ResizeFit;
   private readonly prefetch: number;
@@ -78,7 +85,9 @@ export class BatchLoader implements AsyncIterable<ImageBatch> {
     this.batchSize = positiveInt('batchSize', options.batchSize);
     this.size = positiveInt('size', options.size ?? DEFAULT_IMAGE_SIZE);
     this.prefetch = positiveInt('prefetch', options.prefetch ?? 2, 0);
-    this.limit = limiter(positiveInt('concurrency', options.concurrency ?? 2));
+    const concurrency = positiveInt('concurrency', options.concurrency ?? defaultDecodeConcurrency());
+    this.limit = limiter(concurrency, (running) => { this.stats.peakConcurrentDecodes = Math.max(this.stats.peakConcurrentDecodes, running); });
+    shareCoresBetweenDecodes(concurrency);
     this.fit = options.fit ?? 'fill';
     if (options.cache !== undefined) this.cache = typeof options.cache === 'number' ? new ImageCache(options.cache) : options.cache;
   }
@@ -100,11 +109,17 @@ export class BatchLoader implements AsyncIterable<ImageBatch> {
     return this.epoch(this.nextEpoch++)[Symbol.asyncIterator]();
   }
 
-  async *epoch(epoch: number): AsyncGenerator<ImageBatch> {
+  /** The entries of each batch of one epoch, in order: what `epoch(e)` yields, without decoding. */
+  groups(epoch: number): ManifestEntry[][] {
     const order = this.order(epoch);
     const groups: ManifestEntry[][] = [];
     for (let i = 0; i < order.length; i += this.batchSize) groups.push(order.slice(i, i + this.batchSize));
     if (this.options.dropLast && groups.length && groups[groups.length - 1].length < this.batchSize) groups.pop();
+    return groups;
+  }
+
+  async *epoch(epoch: number): AsyncGenerator<ImageBatch> {
+    const groups = this.groups(epoch);
     const pending: Promise<ImageBatch>[] = [];
     let started = 0;
     const topUp = (n: number): void => {

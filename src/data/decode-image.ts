@@ -1,5 +1,6 @@
 // Any image sharp reads → RGB uint8 at the model's size. Used by training (file paths) and by
 // the web UI (uploaded buffers), so errors are sentences that name the file or the upload.
+import * as os from 'node:os';
 import sharp from 'sharp';
 
 /** `fill` squashes to the square (what the study did); `cover` resizes the short side and centre-crops. */
@@ -23,6 +24,16 @@ export interface DecodedImage {
   /** Size after EXIF orientation, before resizing. */
   originalWidth: number;
   originalHeight: number;
+}
+
+/**
+ * libvips threads per image, set deliberately: with `concurrency` images decoding at once on a
+ * machine of N cores, each gets N / concurrency threads (1 at the default of one decode per core),
+ * so decodes do not oversubscribe the cores the compute thread needs. Process-wide (sharp's own
+ * setting); returns the value set.
+ */
+export function shareCoresBetweenDecodes(concurrency: number): number {
+  return sharp.concurrency(Math.max(1, Math.floor(os.availableParallelism() / Math.max(1, concurrency))));
 }
 
 export const DEFAULT_IMAGE_SIZE = 224;

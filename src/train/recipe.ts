@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { DEFAULT_FRACTIONS, MAGNIFICATIONS, type GroupBy, type Magnification, type SplitFractions } from '../data';
 import type { ThresholdCriterion } from '../eval';
 import { FROZEN_BATCH_NORM, PRECISIONS, ROTATION_FILLS, TRAINABLE_POLICIES, type FrozenBatchNorm, type Precision, type RotationFill, type TrainablePolicy } from '../native';
+import { defaultDecodeConcurrency } from '../util/decode-threads';
 import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../util/expect';
 
 /** One magnification (the study trains one model per magnification) or all of them pooled. */
@@ -61,8 +62,22 @@ export interface TrainConfig {
   runsDir: string;
   /** Batches decoded ahead of the one training. */
   prefetch: number;
-  /** Images decoded at once. */
+  /** Images decoded at once (default: one per core). */
   decodeConcurrency: number;
+  /**
+   * 'auto': keep each split's decoded images on the model's device (GPU memory, or RAM for a CPU
+   * model) when they fit the budget, so epochs after the first gather batches there; 'off': decode
+   * or read every batch from the caches each epoch.
+   */
+  deviceImages: 'auto' | 'off';
+  /** Budget for those images in MB; null = half the GPU's free memory, or a quarter of free RAM. */
+  deviceImageBudgetMegabytes: number | null;
+  /**
+   * How the learning rate follows the batch size. 'auto': the recipe's rate up to batch 64 (the
+   * study's sizes), linear scaling from batch 32 above (rate x batch / 32, Goyal et al. 2017) with
+   * a one-epoch linear warm-up; 'linear': that rule at every size; 'none': the rate as given.
+   */
+  learningRateScaling: 'auto' | 'linear' | 'none';
   /** Decoded-image cache budget; images are re-decoded each epoch when the split does not fit. */
   cacheMegabytes: number;
   /** Persistent decoded-image cache shared by runs: 'auto' (`$HISTOSCOPE_CACHE/decoded`, else ~/.cache/histoscope/decoded), 'off', or a folder. */
@@ -101,12 +116,17 @@ export const STUDY_RECIPE: Omit<TrainConfig, 'data'> = Object.freeze({
   thresholdCriterion: 'weightedF1',
   runsDir: 'runs',
   prefetch: 2,
-  decodeConcurrency: 2,
+  decodeConcurrency: defaultDecodeConcurrency(),
+  deviceImages: 'auto',
+  deviceImageBudgetMegabytes: null,
+  learningRateScaling: 'auto',
   cacheMegabytes: 1024,
   decodeCache: 'auto',
   decodeCacheGigabytes: null,
   evalBatchSize: 64,
 }) as Omit<TrainConfig, 'data'>;
+
+export const LEARNING_RATE_SCALINGS = ['auto', 'linear', 'none'] as const;
 
 export type TrainOverrides = Partial<Omit<TrainConfig, 'augmentation'>> & { data: string; augmentation?: Partial<AugmentationPlan> };
 
@@ -172,7 +192,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   expectNumber(a.maxRotationDegrees, 'augmentation.maxRotationDegrees', 0, 180);
   expectOneOf(a.fill, 'augmentation.fill', ROTATION_FILLS);
   expectInteger(c.prefetch, 'prefetch', 0, 64);
-  expectInteger(c.decodeConcurrency, 'decode concurrency', 1, 64);
+  expectInteger(c.decodeConcurrency, 'decode concurrency', 1, 1024);
+  expectOneOf(c.deviceImages, 'device images', ['auto', 'off'] as const);
+  if (c.deviceImageBudgetMegabytes !== null) expectNumber(c.deviceImageBudgetMegabytes, 'device image budget (MB)', 0);
+  expectOneOf(c.learningRateScaling, 'learning-rate scaling', LEARNING_RATE_SCALINGS);
   expectNumber(c.cacheMegabytes, 'cache size (MB)', 0);
   // Absent from configs saved before the persistent cache existed: those resume with the defaults.
   if (c.decodeCache !== undefined) expectString(c.decodeCache, 'decode cache');

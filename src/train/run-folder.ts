@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write';
 import type { EpochRecord } from '../eval';
-import type { TrainConfig } from './recipe';
+import { STUDY_RECIPE, type TrainConfig } from './recipe';
 
 export const RUN_FILES = {
   config: 'config.json',
@@ -71,7 +71,8 @@ export function readEpochLog(runDir: string): EpochLogRecord[] {
 export function readRunConfig(runDir: string): TrainConfig {
   const file = runFile(runDir, 'config');
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as TrainConfig;
+    // Settings added after the run was made take the recipe's defaults.
+    return { ...STUDY_RECIPE, ...(JSON.parse(fs.readFileSync(file, 'utf8')) as TrainConfig) };
   } catch (err) {
     throw new Error(`${path.resolve(runDir)} is not a training run (cannot read ${RUN_FILES.config}: ${(err as Error).message.split('\n')[0]}); pass a folder under runs/.`, { cause: err });
   }

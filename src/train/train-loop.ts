@@ -5,10 +5,13 @@ import { BatchLoader, type DecodedCache, deriveSeed, type ImageCache } from '../
 import type { Model } from '../native';
 import { PassAccumulator, argmax, weightedCrossEntropy } from './epoch-metrics';
 import { EarlyStopper, type EarlyStoppingState } from './early-stopping';
+import { openDeviceImages, type SplitDeviceImages } from './open-device-images';
+import { learningRateAt } from './learning-rate';
 import { AbortedError, predictEntries } from './predict-entries';
 import type { TrainConfig } from './recipe';
 import type { RunData } from './run-data';
 import { type EpochLogRecord, runFile, writeEpochLog } from './run-folder';
+import { trainBatches } from './train-batches';
 import type { TrainEventHandler } from './train-events';
 
 /** What last.pt carries besides weights and optimiser state: enough to resume exactly. */
@@ -54,7 +57,20 @@ export async function runEpochs(model: Model, runDir: string, config: TrainConfi
     batchSize: config.batchSize, size: config.imageSize, shuffleSeed: deriveSeed(config.seed, 'shuffle'),
     prefetch: config.prefetch, concurrency: config.decodeConcurrency, cache: o.cache, decodedCache: o.decodedCache,
   });
+  const images = await openDeviceImages(model, data, config, emit);
+  try {
+    return await epochs(model, runDir, config, data, classWeights, state, o, loader, images);
+  } finally {
+    images.train?.dispose();
+    images.val?.dispose();
+  }
+}
+
+async function epochs(model: Model, runDir: string, config: TrainConfig, data: RunData, classWeights: number[],
+  state: LoopState, o: LoopOptions, loader: BatchLoader, images: SplitDeviceImages): Promise<LoopOutcome> {
+  const emit = o.onEvent ?? ((): void => undefined);
   let session = 0;
+  let learningRate: number | undefined;
   while (state.completed < config.maxEpochs && !state.stopper.stopped) {
     if (o.signal?.aborted || (o.maxEpochsThisSession !== undefined && session >= o.maxEpochsThisSession)) return 'interrupted';
     const epoch = state.completed + 1;
@@ -63,10 +79,12 @@ export async function runEpochs(model: Model, runDir: string, config: TrainConfi
     const train = new PassAccumulator();
     let batchIndex = 0;
     // Epoch e uses shuffle order e-1 and seeds derived from (seed, e, batch): a resumed run replays them.
-    for await (const batch of loader.epoch(epoch - 1)) {
+    for await (const batch of trainBatches(loader, epoch - 1, images.train)) {
       if (o.signal?.aborted) return 'interrupted';
+      const rate = learningRateAt(config, epoch, batchIndex, loader.length);
+      if (rate !== learningRate) await model.setLearningRate((learningRate = rate));
       const a = config.augmentation;
-      const r = await model.trainStep(batch, batch.labels, {
+      const r = await batch.step(model, {
         classWeights,
         augment: { ...a, seed: deriveSeed(config.seed, `augment/${epoch}/${batchIndex}`) },
       });
@@ -80,7 +98,7 @@ export async function runEpochs(model: Model, runDir: string, config: TrainConfi
     try {
       const preds = await predictEntries(model, data.parts.val, {
         root: data.manifest.root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache: o.cache, decodedCache: o.decodedCache,
-        prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal: o.signal,
+        prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal: o.signal, deviceImages: images.val,
         onBatch: (done, total) => emit({ event: 'validate', epoch, done, total }),
       });
       const probs = preds.map((p) => p.probabilities);
@@ -97,7 +115,7 @@ export async function runEpochs(model: Model, runDir: string, config: TrainConfi
     const record: EpochLogRecord = {
       epoch, trainLoss: t.loss, trainAccuracy: t.accuracy, trainWeightedF1: t.weightedF1,
       valLoss: v.loss, valAccuracy: v.accuracy, valWeightedF1: v.weightedF1,
-      learningRate: config.learningRate, seconds: (Date.now() - t0) / 1000, imagesPerSecond: t.images / trainSeconds,
+      learningRate: learningRate ?? config.learningRate, seconds: (Date.now() - t0) / 1000, imagesPerSecond: t.images / trainSeconds,
       improved, bestEpoch: state.stopper.bestEpoch ?? epoch,
     };
     const records = [...state.records.filter((r) => r.epoch < epoch), record];

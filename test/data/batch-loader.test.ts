@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { BatchLoader, caseNumberOf, formatBreakhisName, ImageCache, type ManifestEntry } from '../../src/data';
@@ -77,6 +78,18 @@ describe('BatchLoader', () => {
     const it0 = none[Symbol.asyncIterator]();
     await it0.next();
     expect(none.stats.batchesStarted).to.equal(1);
+  });
+
+  it('decodes as many images at once as asked, and no more; one per core by default', async () => {
+    const { root, entries } = await fixture();
+    for (const concurrency of [1, 3]) {
+      const loader = new BatchLoader(entries, root, { batchSize: 10, size: 4, concurrency });
+      for await (const batch of loader.epoch(0)) expect(batch.entries).to.have.length(10);
+      expect(loader.stats.peakConcurrentDecodes, `concurrency ${concurrency}`).to.equal(concurrency);
+    }
+    const byDefault = new BatchLoader(entries, root, { batchSize: 10, size: 4 });
+    for await (const batch of byDefault.epoch(0)) expect(batch.entries).to.have.length(10);
+    expect(byDefault.stats.peakConcurrentDecodes).to.equal(Math.min(10, os.availableParallelism()));
   });
 
   it('serves later epochs from the cache and respects its byte bound', async () => {

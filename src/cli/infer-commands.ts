@@ -1,5 +1,6 @@
 // `histoscope predict | gradcam | serve`: commander wiring only. Each action calls a src/infer or
-// src/web function the tests call too; failures print one line and exit 1.
+// src/web function the tests call too; failures print one line and exit 1. `predict` exits
+// PREDICT_SOME_FAILED when some inputs became error rows (the rows are still written).
 import * as path from 'node:path';
 import type { Command } from 'commander';
 
@@ -34,6 +35,9 @@ const SERVE_OPTIONS: OptionSpec[] = [
   { flags: '--models <dir>', description: 'installed models folder', defaultValue: 'models' },
 ];
 
+/** Exit code of `histoscope predict` when some inputs failed (1 stays "the command failed"). */
+export const PREDICT_SOME_FAILED = 3;
+
 function oneMagnification(v: string | undefined): Magnification | undefined {
   const mags = parseMagnifications(v);
   if (mags && mags.length !== 1) throw new Error(`--mag expects one magnification, got "${v}".`);
@@ -49,7 +53,7 @@ function parseTarget(v: string | undefined): 0 | 1 | undefined {
 
 export function registerInferCommands(program: Command): void {
   addOptions(program.command('predict').argument('<paths...>', 'image files, folders or quoted globs')
-    .description('predict benign/malignant for many images (CSV or JSON; unreadable files become error rows)'), PREDICT_OPTIONS)
+    .description('predict benign/malignant for many PNG/JPEG images (CSV or JSON; refused or unreadable inputs become error rows, exit code 3)'), PREDICT_OPTIONS)
     .action(action(async (paths: string[], o: Record<string, string | boolean>) => {
       const result = await predictFiles({
         inputs: paths,
@@ -67,7 +71,7 @@ export function registerInferCommands(program: Command): void {
         `${s.imagesPerSecond.toFixed(1)} images/s${o.out ? `; wrote ${o.out}` : ''}\n`);
       for (const r of result.rows.filter((row) => row.error).slice(0, 10)) process.stderr.write(`  ${r.path}: ${r.error}\n`);
       if (s.demo) process.stderr.write(`WARNING: ${DEMO_WARNING}\n`);
-      if (s.predicted === 0 && s.files > 0) process.exitCode = 1;
+      if (s.errors > 0) process.exitCode = PREDICT_SOME_FAILED;
     }));
 
   addOptions(program.command('gradcam').argument('<image>', 'one image file')

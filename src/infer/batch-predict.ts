@@ -1,12 +1,13 @@
 // `histoscope predict` as a library function: many files → one row each, grouped by magnification
-// and run in batches. A file that cannot be read, has no known magnification, or whose model is
-// missing becomes an error row; the batch goes on.
-import * as fs from 'node:fs';
+// and run in batches. Inputs are read under the web API's input policy (see expand-inputs.ts). A
+// file that cannot be read or is refused, has no known magnification, or whose model is missing
+// becomes an error row; the batch goes on.
 import * as path from 'node:path';
 
 import { type DecodedCache, type Magnification, mapWithConcurrency, type Progress, sharedDecodedCache, silentProgress } from '../data';
+import { DEFAULT_MAX_INPUT_PIXELS } from '../data/image-input-policy';
 import type { RgbImage } from './dihedral';
-import { expandInputs } from './expand-inputs';
+import { expandInputs, inputProblem, isPlainFile, readInputFile } from './expand-inputs';
 import { magnificationFor } from './file-magnification';
 import { renderGradcam } from './gradcam-image';
 import { decodeForModel, resizeFitOf } from './model-input';
@@ -100,8 +101,9 @@ export async function predictFiles(options: PredictFilesOptions): Promise<Predic
   const groups = new Map<Magnification, string[]>();
   for (const file of files) {
     const choice = magnificationFor(file, options.magnification);
-    // The most basic problem first: a missing file is reported as missing, whatever its name says.
-    if (!fs.existsSync(file)) rows.set(file, errorRow(file, `The file ${file} does not exist.`, '', tta));
+    // The most basic problem first: a missing file or a pipe is reported as such, whatever its name says.
+    const problem = inputProblem(file);
+    if (problem) rows.set(file, errorRow(file, problem, '', tta));
     else if (!choice.ok) rows.set(file, errorRow(file, choice.error, '', tta));
     else groups.set(choice.magnification, [...(groups.get(choice.magnification) ?? []), file]);
   }
@@ -123,7 +125,7 @@ export async function predictFiles(options: PredictFilesOptions): Promise<Predic
       }
       const batchSize = options.batchSize ?? defaultBatchSize(loaded);
       for (let i = 0; i < group.length; i += chunkSize) {
-        await predictChunk(loaded, group.slice(i, i + chunkSize), { tta, batchSize, concurrency, cache }, rows);
+        const inputs = await predictChunk(loaded, group.slice(i, i + chunkSize), { tta, batchSize, concurrency, cache }, rows);
         if (namer) {
           await mapWithConcurrency(group.slice(i, i + chunkSize), 1, async (file) => {
             const row = rows.get(file)!;
@@ -131,7 +133,8 @@ export async function predictFiles(options: PredictFilesOptions): Promise<Predic
             try {
               const names = namer(file);
               const target = row.label === 'malignant' ? 1 : 0;
-              const pictures = await renderGradcam(loaded, file, { targetClass: target, opacity: options.opacity });
+              // The bytes already read: a pipe cannot be read twice.
+              const pictures = await renderGradcam(loaded, inputs.get(file)!, { ...readOptions(file), targetClass: target, opacity: options.opacity });
               await writeFileAtomic(names.overlay, pictures.overlayPng);
               await writeFileAtomic(names.heatmap, pictures.heatmapPng);
               row.gradcam = names.overlay;
@@ -161,32 +164,43 @@ export async function predictFiles(options: PredictFilesOptions): Promise<Predic
   };
 }
 
-/** decodeForModel, through the persistent cache when there is one. */
-async function decodeCached(loaded: LoadedModel, file: string, cache: DecodedCache | undefined): Promise<RgbImage> {
-  if (!cache) return decodeForModel(loaded, file);
+function readOptions(file: string): { name: string; limitInputPixels: number } {
+  return { name: `The file ${file}`, limitInputPixels: DEFAULT_MAX_INPUT_PIXELS };
+}
+
+/**
+ * decodeForModel of bytes that passed the input policy, through the persistent cache when there
+ * is one (regular files only: the cache reads the file again to key it, and a pipe can be read once).
+ */
+async function decodeCached(loaded: LoadedModel, file: string, bytes: Buffer, cache: DecodedCache | undefined): Promise<RgbImage> {
+  if (!cache || !isPlainFile(file)) return decodeForModel(loaded, bytes, readOptions(file));
   const size = loaded.imageSize;
-  const data = await cache.getOrDecode(file, { size, fit: resizeFitOf(loaded) }, async (input) => (await decodeForModel(loaded, input, { name: `The file ${file}` })).data);
+  const data = await cache.getOrDecode(file, { size, fit: resizeFitOf(loaded) }, async () => (await decodeForModel(loaded, bytes, readOptions(file))).data);
   return { data, width: size, height: size };
 }
 
+/** Predicts the files that pass the input policy; returns their bytes for Grad-CAM. */
 async function predictChunk(loaded: LoadedModel, files: string[], o: { tta: boolean; batchSize: number; concurrency: number; cache?: DecodedCache },
-  rows: Map<string, PredictionRow>): Promise<void> {
+  rows: Map<string, PredictionRow>): Promise<Map<string, Buffer>> {
+  const inputs = new Map<string, Buffer>();
   const decoded = await mapWithConcurrency(files, o.concurrency, async (file) => {
     try {
-      return await decodeCached(loaded, file, o.cache);
+      const bytes = await readInputFile(file);
+      inputs.set(file, bytes);
+      return await decodeCached(loaded, file, bytes, o.cache);
     } catch (err) {
       rows.set(file, errorRow(file, message(err), loaded.magnification, o.tta));
       return undefined;
     }
   });
   const ok = files.map((file, i) => ({ file, image: decoded[i] })).filter((x) => x.image !== undefined);
-  if (ok.length === 0) return;
+  if (ok.length === 0) return inputs;
   let probabilities: number[][];
   try {
     probabilities = await predictImages(loaded, ok.map((x) => x.image!), { tta: o.tta, batchSize: o.batchSize });
   } catch (err) {
     for (const { file } of ok) rows.set(file, errorRow(file, `Prediction failed: ${message(err)}`, loaded.magnification, o.tta));
-    return;
+    return inputs;
   }
   ok.forEach(({ file }, i) => {
     const p = toPrediction(probabilities[i], loaded.card);
@@ -195,4 +209,5 @@ async function predictChunk(loaded: LoadedModel, files: string[], o: { tta: bool
       threshold: p.threshold, modelId: p.modelId, demo: p.demo, tta: o.tta, gradcam: '', warning: p.warning ?? '', error: '',
     });
   });
+  return inputs;
 }

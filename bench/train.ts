@@ -82,8 +82,11 @@ async function histoscopeEpochs(entries: ManifestEntry[], root: string, o: {
   return { implementation: `Histoscope (libtorch ${libtorchVersion()}, ${where})`, epochs };
 }
 
+// The Python references live in bench/, also when this file runs compiled from dist/bench/.
+const PYTHON_DIR = fs.existsSync(path.join(__dirname, 'reference.py')) ? __dirname : path.resolve(__dirname, '..', '..', 'bench');
+
 function runPython(python: string, script: string, args: string[], env: NodeJS.ProcessEnv): Record<string, unknown> | string {
-  const result = spawnSync(python, [path.join(__dirname, script), ...args], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+  const result = spawnSync(python, [path.join(PYTHON_DIR, script), ...args], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
   if (result.status !== 0) return `${script} did not run: ${(result.stderr || String(result.error)).trim().split('\n').pop()}`;
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
 }

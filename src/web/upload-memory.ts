@@ -15,8 +15,12 @@ const MAPPED_FROM = 1024 * 1024;
 
 export function uploadBuffer(bytes: number): Buffer {
   if (bytes < MAPPED_FROM) return Buffer.allocUnsafe(bytes);
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
-  return Buffer.from(memory.buffer, 0, bytes);
+  try {
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / PAGE) });
+    return Buffer.from(memory.buffer, 0, bytes);
+  } catch {
+    return Buffer.allocUnsafe(bytes); // address space refused (ulimit -v): the heap still works
+  }
 }
 
 /** Buffer.concat into an uploadBuffer. */

@@ -319,9 +319,8 @@ export class Model {
   }
 
   /** Grad-CAM on layer4 for one image: a 0..1 map at the image's size, plus the probabilities. */
-  async gradcam(image: ImageBatch, options: { targetClass?: number; layer?: 'layer4' } = {}): Promise<GradCamResult> {
+  async gradcam(image: ImageBatch, options: { targetClass?: number } = {}): Promise<GradCamResult> {
     checkBatch(image, 'image', true);
-    if (options.layer !== undefined) expectOneOf(options.layer, 'layer', ['layer4'] as const);
     const target = options.targetClass === undefined ? -1 : expectInteger(options.targetClass, 'targetClass', 0, this.classes - 1);
     const handle = this.live();
     const result = await call(() => handle.gradcam(image.data, image.shape, target));

@@ -1,5 +1,6 @@
 // Reading JS arguments into core types and core results into JS values. The TypeScript side
-// (src/native.ts) validates first; these checks are the last line, with the same message form.
+// (src/native.ts) validates first, in src/util/expect.ts's form; these checks are the last line
+// for callers that bypass it, throwing TypeError with a shorter form ("Expected a string for X.").
 #pragma once
 
 #include <napi.h>

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 
 import { createProgress, type Magnification } from '../data';
 import {
-  DEFAULT_OPACITY, DEMO_WARNING, magnificationFor, MissingModelError, ModelRegistry, predictFiles, predictionsToCsv, renderGradcam, writePredictions,
+  DEFAULT_OPACITY, DEMO_WARNING, magnificationFor, ModelRegistry, predictFiles, predictionsToCsv, renderGradcam, writePredictions,
 } from '../infer';
 import { writeFileAtomic } from '../util/atomic-write';
 import { action, addOptions, num, type OptionSpec, parseMagnifications } from './options';
@@ -81,9 +81,7 @@ export function registerInferCommands(program: Command): void {
       if (!choice.ok) throw new Error(choice.error.replace('choose one', 'pass --mag'));
       const registry = new ModelRegistry({ modelsDir: o.models });
       try {
-        const loaded = await registry.get(choice.magnification).catch((err: Error) => {
-          throw err instanceof MissingModelError ? new Error(err.message) : err;
-        });
+        const loaded = await registry.get(choice.magnification);
         const opacity = num('--opacity', o.opacity, false)!;
         const pictures = await renderGradcam(loaded, image, { targetClass: parseTarget(o.target), opacity });
         const stem = path.join(o.out, path.basename(image).replace(/\.[^.]+$/, ''));

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { createProgress, type Manifest } from '../data';
 import { formatMeanStd } from '../eval';
 import {
-  LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, createTrainReporter, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
+  LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, createTrainReporter, evaluateExternal, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
   runSweep, sharedManifest, trainRun, weightsCacheDir, type RunMetrics, type TrainMagnification, type TrainOverrides, type TrainRunResult,
 } from '../train';
 import { action, addOptions, num, type OptionSpec } from './options';
@@ -169,7 +169,7 @@ export function registerTrainCommands(program: Command): void {
         if (mag === 'all') {
           // Index once for the four runs.
           manifest = base.split ? undefined : await sharedManifest(base, (total) => createProgress({ label: 'index', total, json }));
-          mags = manifest ? magnificationsIn(manifest) : ['40X', '100X', '200X', '400X'];
+          mags = magnificationsIn(manifest);
           if (mags.length === 0) throw new Error(`No BreakHis images found in ${base.data}; check --data.`);
         }
         const results: TrainRunResult[] = [];
@@ -193,10 +193,9 @@ export function registerTrainCommands(program: Command): void {
     .option('--json', 'metrics as one JSON line', false)
     .action(action(async (run: string, o: Flags) => {
       const json = o.json === true;
-      const m = await evaluateRun(run, {
-        split: o.split as string | undefined, data: o.data as string | undefined, device: o.device as string | undefined,
-        onEvent: json ? undefined : createTrainReporter({ json }),
-      });
+      const options = { device: o.device as string | undefined, onEvent: json ? undefined : createTrainReporter({ json }) };
+      const source = { split: o.split as string | undefined, data: o.data as string | undefined };
+      const m = source.split || source.data ? await evaluateExternal(run, { ...options, ...source }) : await evaluateRun(run, options);
       printMetrics(m, json);
     }));
 

@@ -7,7 +7,7 @@ import { decodeImage, DEFAULT_IMAGE_SIZE, shareCoresBetweenDecodes, DEFAULT_LIMI
 import type { DecodedCache } from './decoded-cache';
 import { ImageCache } from './image-cache';
 import type { ManifestEntry } from './manifest';
-import { deriveSeed, mulberry32, shuffled } from './prng';
+import { deriveSeed, mulberry32, shuffle } from '../util/prng';
 
 export interface ImageBatch {
   /** n*h*w*3 bytes, RGB uint8, NHWC. */
@@ -101,7 +101,7 @@ export class BatchLoader implements AsyncIterable<ImageBatch> {
   /** Entries of one epoch in the order they will be served. */
   order(epoch: number): ManifestEntry[] {
     if (this.options.shuffleSeed === undefined) return this.items.slice();
-    return shuffled(this.items, mulberry32(deriveSeed(this.options.shuffleSeed, `epoch/${epoch}`)));
+    return shuffle(mulberry32(deriveSeed(this.options.shuffleSeed, `epoch/${epoch}`)), this.items);
   }
 
   /** Each `for await` is one epoch; successive loops are successive epochs. */

@@ -4,7 +4,7 @@
 //  2. inside a part, images are taken round-robin over its patients (patients and each patient's
 //     images in seeded order), so every patient keeps ≥ 1 image whenever the quota allows.
 import type { ManifestEntry } from './manifest';
-import { deriveSeed, mulberry32, shuffled } from './prng';
+import { deriveSeed, mulberry32, shuffle } from '../util/prng';
 
 /** Splits `total` into integer shares proportional to `weights` (largest remainder). */
 export function proportionalQuotas(total: number, weights: readonly number[]): number[] {
@@ -27,8 +27,8 @@ export function sampleAcrossPatients(images: readonly ManifestEntry[], quota: nu
   if (quota >= images.length) return images.slice();
   const byPatient = new Map<string, ManifestEntry[]>();
   for (const e of images) byPatient.set(e.patient, [...(byPatient.get(e.patient) ?? []), e]);
-  const patients = shuffled([...byPatient.keys()].sort(), mulberry32(seed));
-  const queues = patients.map((p) => shuffled(byPatient.get(p)!.slice().sort((a, b) => (a.path < b.path ? -1 : 1)), mulberry32(deriveSeed(seed, p))));
+  const patients = shuffle(mulberry32(seed), [...byPatient.keys()].sort());
+  const queues = patients.map((p) => shuffle(mulberry32(deriveSeed(seed, p)), byPatient.get(p)!.slice().sort((a, b) => (a.path < b.path ? -1 : 1))));
   const out: ManifestEntry[] = [];
   for (let round = 0; out.length < quota; round++) {
     for (const q of queues) {

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { formatBreakhisName, MAGNIFICATIONS, type Magnification, subtypeInfo } from './breakhis-names';
 import { mapWithConcurrency } from './concurrency';
-import { deriveSeed, mulberry32 } from './prng';
+import { deriveSeed, mulberry32 } from '../util/prng';
 import { type Progress, silentProgress } from './progress';
 import { renderTile } from './synth/render-tile';
 import { type SyntheticPatient, syntheticPatients } from './synth/synthetic-patients';

@@ -3,7 +3,7 @@
 export * from './breakhis-names';
 export * from './breakhis-expected';
 export { folderHints, folderConflicts, type FolderHints } from './folder-hints';
-export { mulberry32, deriveSeed, shuffled, gaussian, type Rng } from './prng';
+export { mulberry32, deriveSeed } from '../util/prng';
 export { mapWithConcurrency } from './concurrency';
 export { createProgress, silentProgress, type Progress, type ProgressOptions } from './progress';
 export * from './manifest';

@@ -4,7 +4,7 @@
 import { CLASSES, MAGNIFICATIONS, type Magnification, type TumourClass } from './breakhis-names';
 import { proportionalQuotas, sampleAcrossPatients } from './cap-images';
 import type { Manifest, ManifestEntry } from './manifest';
-import { deriveSeed, mulberry32, shuffled } from './prng';
+import { deriveSeed, mulberry32, shuffle } from '../util/prng';
 import { type GroupBy, PART_NAMES, type PartName, type SplitFile, type SplitFold, type SplitFractions, type SplitPart } from './split-types';
 
 export const SPLIT_VERSION = 1;
@@ -63,7 +63,7 @@ type Assignment = Map<string, PartName>;
 function holdoutAssignment(groups: Record<TumourClass, string[]>, f: SplitFractions, seed: number): Assignment {
   const a: Assignment = new Map();
   for (const cls of CLASSES) {
-    const order = shuffled(groups[cls], mulberry32(deriveSeed(seed, `holdout/${cls}`)));
+    const order = shuffle(mulberry32(deriveSeed(seed, `holdout/${cls}`)), groups[cls]);
     const n = order.length;
     const nTest = Math.round(n * f.test);
     const nVal = Math.min(n - nTest, Math.round(n * f.val));
@@ -75,13 +75,13 @@ function holdoutAssignment(groups: Record<TumourClass, string[]>, f: SplitFracti
 function kfoldAssignments(groups: Record<TumourClass, string[]>, k: number, valFraction: number, seed: number): Assignment[] {
   const out: Assignment[] = Array.from({ length: k }, () => new Map());
   for (const cls of CLASSES) {
-    const order = shuffled(groups[cls], mulberry32(deriveSeed(seed, `kfold/${cls}`)));
+    const order = shuffle(mulberry32(deriveSeed(seed, `kfold/${cls}`)), groups[cls]);
     // Deal round-robin so fold sizes differ by at most one group per class.
     const foldOf = new Map<string, number>(order.map((g, i) => [g, i % k]));
     const nVal = Math.round(order.length * valFraction);
     for (let fold = 0; fold < k; fold++) {
       const rest = order.filter((g) => foldOf.get(g) !== fold);
-      const valSet = new Set(shuffled(rest, mulberry32(deriveSeed(seed, `kfold/${cls}/val/${fold}`))).slice(0, Math.min(nVal, rest.length)));
+      const valSet = new Set(shuffle(mulberry32(deriveSeed(seed, `kfold/${cls}/val/${fold}`)), rest).slice(0, Math.min(nVal, rest.length)));
       for (const g of order) out[fold].set(g, foldOf.get(g) === fold ? 'test' : valSet.has(g) ? 'val' : 'train');
     }
   }

@@ -10,7 +10,7 @@ import type { RgbImage } from './dihedral';
 import { expandInputs, inputProblem, isPlainFile, readInputFile } from './expand-inputs';
 import { magnificationFor } from './file-magnification';
 import { renderGradcam } from './gradcam-image';
-import { decodeForModel, resizeFitOf } from './model-input';
+import { decodeForModel, MODEL_FIT } from './model-input';
 import { type LoadedModel, MissingModelError, ModelRegistry } from './model-registry';
 import { predictImages } from './predict-images';
 import { type Label, toPrediction } from './prediction';
@@ -175,7 +175,7 @@ function readOptions(file: string): { name: string; limitInputPixels: number } {
 async function decodeCached(loaded: LoadedModel, file: string, bytes: Buffer, cache: DecodedCache | undefined): Promise<RgbImage> {
   if (!cache || !isPlainFile(file)) return decodeForModel(loaded, bytes, readOptions(file));
   const size = loaded.imageSize;
-  const data = await cache.getOrDecode(file, { size, fit: resizeFitOf(loaded) }, async () => (await decodeForModel(loaded, bytes, readOptions(file))).data);
+  const data = await cache.getOrDecode(file, { size, fit: MODEL_FIT }, async () => (await decodeForModel(loaded, bytes, readOptions(file))).data);
   return { data, width: size, height: size };
 }
 

@@ -8,7 +8,7 @@ export { dihedral, allDihedral, DIHEDRAL_COUNT, type RgbImage } from './dihedral
 export { predictImages, type PredictImagesOptions } from './predict-images';
 export { VIRIDIS_LUT, applyColormap } from './colormap';
 export { blend, quantiseMap } from './overlay';
-export { decodeForModel, readPixels, resizeFitOf, ImageReadError, type ReadOptions } from './model-input';
+export { decodeForModel, readPixels, MODEL_FIT, ImageReadError, type ReadOptions } from './model-input';
 export { renderGradcam, DEFAULT_OPACITY, type GradcamOptions, type GradcamPictures } from './gradcam-image';
 export { analyseImage, type Analysis, type AnalyseOptions } from './analyse-image';
 export { expandInputs, globToRegExp, type ExpandedInputs } from './expand-inputs';

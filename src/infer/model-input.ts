@@ -1,6 +1,6 @@
 // Decodes an image exactly as the model was trained to see it: the square side from the
-// checkpoint and the resize rule from the card's recipe (the study squashes, "fill"). Decoding
-// failures become ImageReadError, so callers can tell a bad image from a failing model.
+// checkpoint, squashed to it ("fill", as training's BatchLoader does). Decoding failures become
+// ImageReadError, so callers can tell a bad image from a failing model.
 import { decodeImage, type DecodedImage, type DecodeOptions, type ResizeFit } from '../data';
 import type { LoadedModel } from './model-registry';
 
@@ -16,11 +16,8 @@ export class ImageReadError extends Error {
   override name = 'ImageReadError';
 }
 
-export function resizeFitOf(loaded: LoadedModel): ResizeFit {
-  const recipe = loaded.card.recipe ?? {};
-  const fit = recipe.resizeFit ?? recipe.fit;
-  return fit === 'cover' ? 'cover' : 'fill';
-}
+/** Training squashes every image to the square (BatchLoader's 'fill'); no recipe chooses otherwise. */
+export const MODEL_FIT: ResizeFit = 'fill';
 
 /** decodeImage with its failures typed as ImageReadError. */
 export async function readPixels(input: string | Buffer, options: DecodeOptions): Promise<DecodedImage> {
@@ -32,5 +29,5 @@ export async function readPixels(input: string | Buffer, options: DecodeOptions)
 }
 
 export function decodeForModel(loaded: LoadedModel, input: string | Buffer, options: ReadOptions = {}): Promise<DecodedImage> {
-  return readPixels(input, { size: loaded.imageSize, fit: resizeFitOf(loaded), ...options });
+  return readPixels(input, { size: loaded.imageSize, fit: MODEL_FIT, ...options });
 }

@@ -2,12 +2,12 @@
 // Requests arriving while a model loads share that one load; a failed load is forgotten so the
 // next request can retry after the files are fixed. Slots with no model are reported with the
 // commands that make one, and never stop the other magnifications from working.
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { MAGNIFICATIONS, type Magnification } from '../data';
 import { Model } from '../native';
+import { sha256File } from '../util/sha256-file';
 import { CARD_FILE, MODEL_FILE, type ModelCard, ModelCardError, readModelCard } from '../eval/model-card';
 import { trainCommandHint } from './train-hint';
 
@@ -40,12 +40,6 @@ export class MissingModelError extends Error {
   constructor(readonly magnification: Magnification, message: string, readonly detail: string) {
     super(message);
   }
-}
-
-async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export class ModelRegistry {

@@ -1,5 +1,6 @@
 // Class weights of the weighted cross-entropy, from the training split's class frequencies, so a
 // minority class (benign in BreakHis) counts as much in the loss as the majority one.
+import { classIndex, type ManifestEntry } from '../data';
 
 /** weight_c = n / (classes · n_c) (scikit-learn's "balanced"); a class absent from training gets 0. */
 export function classWeightsFromCounts(counts: readonly number[]): number[] {
@@ -15,4 +16,10 @@ export function countLabels(labels: readonly number[], classes = 2): number[] {
   const counts = new Array<number>(classes).fill(0);
   for (const l of labels) counts[l]++;
   return counts;
+}
+
+/** The loss weights of a run: 'inverse-frequency' over its training entries, or none ([1, 1]). */
+export function trainingClassWeights(weighting: 'inverse-frequency' | 'none', train: readonly Pick<ManifestEntry, 'cls'>[]): number[] {
+  if (weighting === 'none') return [1, 1];
+  return classWeightsFromCounts(countLabels(train.map((e) => classIndex(e.cls))));
 }

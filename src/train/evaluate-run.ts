@@ -1,13 +1,13 @@
 // Evaluation of a run's best checkpoint: the decision threshold is chosen on validation (never on
 // test), then the test split is scored at it. `evaluateRun` writes metrics.json and the plots;
-// given another split or folder, it scores those images into evaluations/<time>/ instead.
+// `evaluateExternal` scores another split or folder into evaluations/<time>/ instead.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageCache, indexDataset, loadSplit, type ManifestEntry, sharedDecodedCache } from '../data';
 import { evaluatePredictions, selectThreshold, type EvaluationReport, type ThresholdSelection } from '../eval';
 import { Model } from '../native';
 import { writeJsonAtomic } from '../util/atomic-write';
-import { classWeightsFromCounts, countLabels } from './class-weights';
+import { trainingClassWeights } from './class-weights';
 import { weightedCrossEntropy } from './epoch-metrics';
 import { predictEntries, type EntryPrediction } from './predict-entries';
 import type { TrainConfig } from './recipe';
@@ -30,13 +30,16 @@ export interface RunMetrics {
 }
 
 export interface EvaluateOptions {
-  /** Score the test part of this split file (filtered to the run's magnification) instead. */
-  split?: string;
-  /** Score every image of this folder at the run's magnification instead. */
-  data?: string;
   device?: string;
   onEvent?: TrainEventHandler;
   signal?: AbortSignal;
+}
+
+export interface ExternalSource {
+  /** Score the test part of this split file (filtered to the run's magnification). */
+  split?: string;
+  /** Score every image of this folder at the run's magnification. */
+  data?: string;
 }
 
 export interface ExternalEvaluation {
@@ -70,8 +73,7 @@ function reportOf(preds: EntryPrediction[], threshold: number): EvaluationReport
 }
 
 /** Threshold on validation, test at it, metrics.json and plots in the run folder. */
-export async function evaluateRun(runDir: string, options: EvaluateOptions = {}): Promise<RunMetrics | ExternalEvaluation> {
-  if (options.split || options.data) return evaluateExternal(runDir, options);
+export async function evaluateRun(runDir: string, options: EvaluateOptions = {}): Promise<RunMetrics> {
   const config = readRunConfig(runDir);
   const data = loadRunData(runDir, config);
   const epochs = readEpochLog(runDir);
@@ -83,7 +85,7 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions = {})
     const val = await predictEntries(model, data.parts.val, opts);
     const threshold = selectThreshold(val.map((p) => p.label), val.map((p) => p.probMalignant), config.thresholdCriterion);
     const valReport = reportOf(val, threshold.threshold);
-    const weights = config.classWeighting === 'none' ? [1, 1] : classWeightsFromCounts(countLabels(data.parts.train.map((e) => (e.cls === 'malignant' ? 1 : 0))));
+    const weights = trainingClassWeights(config.classWeighting, data.parts.train);
     const valLoss = weightedCrossEntropy(val.map((p) => p.probabilities), val.map((p) => p.label), weights).mean;
     options.onEvent?.({ event: 'evaluate', part: 'test', images: data.parts.test.length });
     const test = reportOf(await predictEntries(model, data.parts.test, opts), threshold.threshold);
@@ -118,7 +120,7 @@ export function readRunMetrics(runDir: string): RunMetrics {
   }
 }
 
-async function externalEntries(config: TrainConfig, options: EvaluateOptions): Promise<{ entries: ManifestEntry[]; root: string; source: string }> {
+async function externalEntries(config: TrainConfig, options: ExternalSource): Promise<{ entries: ManifestEntry[]; root: string; source: string }> {
   const atMag = (es: ManifestEntry[]): ManifestEntry[] => (config.magnification === 'pooled' ? es : es.filter((e) => e.magnification === config.magnification));
   if (options.split) {
     const loaded = loadSplit(path.resolve(options.split));
@@ -128,7 +130,9 @@ async function externalEntries(config: TrainConfig, options: EvaluateOptions): P
   return { entries: atMag(manifest.entries), root: manifest.root, source: manifest.root };
 }
 
-async function evaluateExternal(runDir: string, options: EvaluateOptions): Promise<ExternalEvaluation> {
+/** The run's best checkpoint on another split's test part or a folder, at the run's own threshold. */
+export async function evaluateExternal(runDir: string, options: EvaluateOptions & ExternalSource): Promise<ExternalEvaluation> {
+  if (!options.split === !options.data) throw new Error('Evaluate another source with exactly one of a split file or a data folder.');
   const config = readRunConfig(runDir);
   // The threshold stays the one chosen on the run's own validation split.
   const threshold = readRunMetrics(runDir).threshold.threshold;

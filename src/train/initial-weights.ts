@@ -1,9 +1,9 @@
 // Where a run's starting weights come from: the torchvision ImageNet file in the cache folder,
 // a file the user names, or none (random initialisation, only when asked for explicitly).
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { histoscopeCacheDir } from '../util/cache-dir';
+import { sha256File } from '../util/sha256-file';
 
 /** torchvision ResNet-50 ImageNet files, preferred first: V1 is the weights the study fine-tuned. */
 export const IMAGENET_FILES = [
@@ -22,12 +22,6 @@ export interface InitialWeights {
   sha256: string | null;
   /** How a model card names it, e.g. "imagenet (resnet50-0676ba61.pth)". */
   label: string;
-}
-
-export async function sha256File(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 export function missingImagenetMessage(dir: string): string {

@@ -30,7 +30,6 @@ export interface TrainConfig {
   /** Fold of a k-fold split file (0-based); 0 for a hold-out split. */
   fold: number;
   magnification: TrainMagnification;
-  architecture: 'resnet50';
   /** 'imagenet' (torchvision file from the cache folder), 'none' (random init), or a weights file path. */
   weights: string;
   trainable: TrainablePolicy;
@@ -39,7 +38,6 @@ export interface TrainConfig {
   /** 'auto' (CUDA when available), 'cpu', 'cuda' or 'cuda:N'. */
   device: string;
   imageSize: number;
-  optimizer: 'adam';
   learningRate: number;
   weightDecay: number;
   /** 'inverse-frequency': weight of class c = n / (2 n_c) over the training split. */
@@ -47,8 +45,6 @@ export interface TrainConfig {
   maxEpochs: number;
   /** Stop after this many epochs without a better validation weighted F1. */
   patience: number;
-  /** What picks the best checkpoint and drives early stopping. */
-  selectBy: 'valWeightedF1';
   batchSize: number;
   /** Images per class per magnification over all parts (the study's 500/600); null = all. */
   perClass: number | null;
@@ -93,20 +89,17 @@ export const STUDY_RECIPE: Omit<TrainConfig, 'data'> = Object.freeze({
   split: null,
   fold: 0,
   magnification: '40X',
-  architecture: 'resnet50',
   weights: 'imagenet',
   trainable: 'layer4+fc',
   frozenBatchNorm: 'frozen',
   precision: 'fp32',
   device: 'auto',
   imageSize: 224,
-  optimizer: 'adam',
   learningRate: 1e-4,
   weightDecay: 1e-4,
   classWeighting: 'inverse-frequency',
   maxEpochs: 20,
   patience: 5,
-  selectBy: 'valWeightedF1',
   batchSize: 32,
   perClass: 600,
   augmentation: Object.freeze({ horizontalFlip: true, verticalFlip: true, rightAngleRotation: true, maxRotationDegrees: 0, fill: 'reflection' }),

@@ -37,7 +37,9 @@ export async function sharedManifest(base: TrainOverrides, progress?: TrainRunOp
   return indexDataset(base.data, { progress });
 }
 
-export function magnificationsIn(manifest: Manifest): TrainMagnification[] {
+/** Magnifications with images in the manifest; all four without one (a split file names its images). */
+export function magnificationsIn(manifest: Manifest | undefined): TrainMagnification[] {
+  if (!manifest) return [...MAGNIFICATIONS];
   return MAGNIFICATIONS.filter((m) => manifest.entries.some((e) => e.magnification === m));
 }
 
@@ -54,7 +56,7 @@ export function bestPerMagnification(rows: readonly SweepRow[]): SweepRow[] {
 export async function runSweep(base: TrainOverrides, grid: SweepGrid, options: TrainRunOptions = {}): Promise<SweepResult> {
   const { config } = resolveTrainConfig(base);
   const manifest = base.split ? undefined : options.manifest ?? await sharedManifest(base, options.indexProgress);
-  const mags = grid.magnifications === 'all' ? (manifest ? magnificationsIn(manifest) : [...MAGNIFICATIONS]) : grid.magnifications;
+  const mags = grid.magnifications === 'all' ? magnificationsIn(manifest) : grid.magnifications;
   const dir = createRunDir(config.runsDir, `sweep-${runName(config).slice(0, 15)}`);
   const rows: SweepRow[] = [];
   let status: SweepResult['status'] = 'finished';

@@ -2,11 +2,11 @@
 // run the epochs, evaluate the best checkpoint. `resumeRun` continues an interrupted run from its
 // last.pt with the early-stopping state it had; both return the run folder and its metrics.
 import * as fs from 'node:fs';
-import { classIndex, ImageCache, type Manifest, type Progress, sharedDecodedCache } from '../data';
+import { ImageCache, type Manifest, type Progress, sharedDecodedCache } from '../data';
 import { Model } from '../native';
 import { writeJsonAtomic } from '../util/atomic-write';
 import { removeStaleTemps } from '../util/stale-temp-files';
-import { classWeightsFromCounts, countLabels } from './class-weights';
+import { trainingClassWeights } from './class-weights';
 import { EarlyStopper } from './early-stopping';
 import { evaluateRun, type RunMetrics } from './evaluate-run';
 import { resolveInitialWeights, type InitialWeights } from './initial-weights';
@@ -41,11 +41,6 @@ export interface TrainRunResult {
   metrics?: RunMetrics;
 }
 
-function trainClassWeights(config: TrainConfig, data: RunData): number[] {
-  if (config.classWeighting === 'none') return [1, 1];
-  return classWeightsFromCounts(countLabels(data.parts.train.map((e) => classIndex(e.cls))));
-}
-
 async function newModel(config: TrainConfig, weights: InitialWeights, emit: TrainEventHandler): Promise<Model> {
   const model = await Model.create({
     trainable: config.trainable, frozenBatchNorm: config.frozenBatchNorm, precision: config.precision, device: config.device,
@@ -72,7 +67,7 @@ function removeDebris(dir: string, depth: number, emit: TrainEventHandler): void
 async function trainAndEvaluate(model: Model, runDir: string, config: TrainConfig, data: RunData, state: LoopState,
   resumed: boolean, options: TrainRunOptions): Promise<TrainRunResult> {
   const emit = options.onEvent ?? ((): void => undefined);
-  const classWeights = trainClassWeights(config, data);
+  const classWeights = trainingClassWeights(config.classWeighting, data.parts.train);
   emit({
     event: 'run-start', runDir, resumed, startEpoch: state.completed, config, classWeights,
     counts: { train: partCounts(data.parts.train), val: partCounts(data.parts.val), test: partCounts(data.parts.test) },
@@ -89,7 +84,7 @@ async function trainAndEvaluate(model: Model, runDir: string, config: TrainConfi
     emit({ event: 'interrupted', runDir, epochsCompleted: state.completed });
     return { runDir, status: 'interrupted', epochs: state.completed };
   }
-  const metrics = await evaluateRun(runDir, { onEvent: options.onEvent, signal: options.signal }) as RunMetrics;
+  const metrics = await evaluateRun(runDir, { onEvent: options.onEvent, signal: options.signal });
   emit({
     event: 'run-end', runDir, bestEpoch: metrics.bestEpoch, epochs: metrics.epochs, threshold: metrics.threshold.threshold,
     val: { accuracy: metrics.validation.accuracy, weightedF1: metrics.validation.weightedF1 },

@@ -1,5 +1,6 @@
-// Validation at the edges (binding, CLI, HTTP) with one message shape, after sharp's `is`:
-// "Expected positive integer for batch size but received -3 of type number".
+// One message shape for invalid arguments and settings, after sharp's `is`:
+// "Expected positive integer for batch size but received -3 of type number". The errors are
+// ValidationError, a TypeError, so callers can tell a bad argument from a failing operation.
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return `'${value.length > 60 ? value.slice(0, 57) + '...' : value}'`;

@@ -1,15 +1,12 @@
 // Shared test fixtures: temp folders and in-memory manifests (no image files needed).
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { caseNumberOf, formatBreakhisName, MAGNIFICATIONS, type Manifest, type ManifestEntry, manifestHash, mulberry32, SUBTYPES, type TumourClass } from '../../src/data';
+import { tmpDir } from '../helpers/tmp-dir';
 
 export const repoRoot = path.resolve(__dirname, '../..');
 export const samplePath = path.resolve(repoRoot, '../shared/data/breakhis-sample');
 
-export function tmpDir(label: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `histoscope-${label}-`));
-}
+export { tmpDir };
 
 /** A manifest of `benign` + `malignant` patients with random image counts per magnification. */
 export function fakeManifest(benign: number, malignant: number, seed: number, maxPerMag = 30): Manifest {

@@ -3,7 +3,6 @@
 // test metrics come from src/eval on made-up predictions (so they have the real report's shape).
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 
@@ -11,10 +10,9 @@ import { formatBreakhisName, type Magnification } from '../../src/data';
 import { evaluatePredictions, type PredictionRecord } from '../../src/eval';
 import { CARD_FILE, MODEL_CARD_SCHEMA, MODEL_FILE, type ModelCard } from '../../src/infer';
 import { Model } from '../../src/native';
+import { tmpDir } from '../helpers/tmp-dir';
 
-export function tmpDir(label: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `histoscope-${label}-`));
-}
+export { tmpDir };
 
 export interface FixtureOptions {
   imageSize?: number;

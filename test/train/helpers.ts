@@ -1,16 +1,14 @@
 // Fixtures of the training tests: a small synthetic BreakHis cohort made once per process, and an
 // in-process runner for CLI commands that captures output and the exit code.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { registerTrainCommands } from '../../src/cli/train-commands';
 import { generateSynthetic } from '../../src/data';
 import type { TrainOverrides } from '../../src/train';
 import { runCommands } from '../helpers/run-cli';
+import { tmpDir } from '../helpers/tmp-dir';
 
-export function tmpDir(label: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `histoscope-${label}-`));
-}
+export { tmpDir };
 
 let cohort: Promise<string> | undefined;
 

@@ -6,8 +6,8 @@ describe('training recipe', () => {
   it('defaults to the study\'s recipe', () => {
     const { config, warnings } = resolveTrainConfig({ data: 'breakhis' });
     expect(config).to.include({
-      architecture: 'resnet50', weights: 'imagenet', trainable: 'layer4+fc', optimizer: 'adam', learningRate: 1e-4, weightDecay: 1e-4,
-      classWeighting: 'inverse-frequency', maxEpochs: 20, patience: 5, selectBy: 'valWeightedF1', batchSize: 32, perClass: 600, imageSize: 224,
+      weights: 'imagenet', trainable: 'layer4+fc', learningRate: 1e-4, weightDecay: 1e-4,
+      classWeighting: 'inverse-frequency', maxEpochs: 20, patience: 5, batchSize: 32, perClass: 600, imageSize: 224,
     });
     expect(config.augmentation).to.deep.equal({ horizontalFlip: true, verticalFlip: true, rightAngleRotation: true, maxRotationDegrees: 0, fill: 'reflection' });
     expect(config.data).to.equal(path.resolve('breakhis'));

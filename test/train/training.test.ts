@@ -58,7 +58,7 @@ describe('trainRun on synthetic tiles', function () {
       for (const ext of ['svg', 'png']) expect(fs.existsSync(path.join(dir, 'plots', `${p}.${ext}`)), `${p}.${ext}`).to.equal(true);
     }
     const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
-    expect(config).to.include({ weights: 'none', trainable: 'layer4+fc', imageSize: 64, batchSize: 8, learningRate: 1e-4, optimizer: 'adam' });
+    expect(config).to.include({ weights: 'none', trainable: 'layer4+fc', imageSize: 64, batchSize: 8, learningRate: 1e-4 });
     const epochs = readEpochLog(dir);
     expect(epochs.map((e) => e.epoch)).to.deep.equal(epochs.map((_, i) => i + 1));
     for (const e of epochs) {
@@ -82,12 +82,11 @@ describe('trainRun on synthetic tiles', function () {
     last.model.dispose();
     expect(best.epoch).to.equal(result.metrics!.bestEpoch);
     expect(last.epoch).to.equal(result.epochs);
-    expect(best.model.disposed).to.equal(true);
   });
 
   it('re-evaluates to the same numbers', async () => {
     const again = await evaluateRun(result.runDir);
-    expect('validation' in again && again.test.confusionMatrix).to.deep.equal(result.metrics!.test.confusionMatrix);
+    expect(again.test.confusionMatrix).to.deep.equal(result.metrics!.test.confusionMatrix);
   });
 
   it('promotes to models/<mag>/ with a card readModelCard accepts, marked demo', async () => {

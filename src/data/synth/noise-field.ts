@@ -1,9 +1,9 @@
 // Smooth value noise: a coarse random grid, bilinearly interpolated with smoothstep. Cheap enough
 // to give every tile blotchy stain, fibre streaks and chromatin texture.
-import type { Rng } from '../prng';
+import type { Prng } from '../../util/prng';
 
 /** Returns w*h values in about [-1, 1], varying over `cellX` × `cellY` pixels. */
-export function noiseField(w: number, h: number, cellX: number, cellY: number, rng: Rng): Float32Array {
+export function noiseField(w: number, h: number, cellX: number, cellY: number, rng: Prng): Float32Array {
   const gw = Math.ceil(w / cellX) + 2;
   const gh = Math.ceil(h / cellY) + 2;
   const grid = new Float32Array(gw * gh);

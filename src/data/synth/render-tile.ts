@@ -1,6 +1,6 @@
 // Renders one synthetic H&E-like tile into a raw RGB buffer, deterministically from its RNG.
 import type { Magnification, SubtypeCode } from '../breakhis-names';
-import type { Rng } from '../prng';
+import type { Prng } from '../../util/prng';
 import { noiseField } from './noise-field';
 import { densityMap } from './raster';
 import { composeRgb, type StainStyle } from './stain';
@@ -14,7 +14,7 @@ export interface TileSpec {
   stain: StainStyle;
 }
 
-export function renderTile(spec: TileSpec, rng: Rng): Uint8Array {
+export function renderTile(spec: TileSpec, rng: Prng): Uint8Array {
   const { width: w, height: h } = spec;
   const s = MAGNIFICATION_SCALE[spec.magnification];
   // Stroma: blotchy eosin with fibre streaks running one way per tile.

@@ -1,7 +1,7 @@
 // H&E colour by Beer-Lambert: each pixel's optical density is haematoxylin density × its
 // absorbance vector + eosin density × its vector; RGB = 255·exp(−OD). Patients differ in vectors
 // and strengths, as slides from different days and labs do.
-import type { Rng } from '../prng';
+import type { Prng } from '../../util/prng';
 import type { DensityMap } from './raster';
 
 export interface StainStyle {
@@ -20,7 +20,7 @@ export interface StainStyle {
 const H_VECTOR: [number, number, number] = [0.65, 0.7, 0.29];
 const E_VECTOR: [number, number, number] = [0.1, 0.85, 0.35];
 
-export function patientStain(rng: Rng): StainStyle {
+export function patientStain(rng: Prng): StainStyle {
   const jitter = (v: [number, number, number], amount: number): [number, number, number] =>
     v.map((x) => x * (1 + (rng() * 2 - 1) * amount)) as [number, number, number];
   return {

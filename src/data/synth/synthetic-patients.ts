@@ -2,7 +2,7 @@
 // eight appear from 8 patients on. From the ninth on, every fifth patient shares its case number with the previous
 // one under new slide letters, as some BreakHis cases do (14-22549AB / 14-22549CD).
 import { type SubtypeCode, SUBTYPES, type TumourClass } from '../breakhis-names';
-import { deriveSeed, mulberry32 } from '../prng';
+import { deriveSeed, mulberry32 } from '../../util/prng';
 import { patientStain, type StainStyle } from './stain';
 
 export interface SyntheticPatient {

@@ -3,7 +3,7 @@
 // nests, cords or sheets of larger, irregular, pleomorphic, darker nuclei with nucleoli.
 // Both classes share stroma, stain and lymphocytes, so no global colour alone tells them apart.
 import type { Magnification, SubtypeCode } from '../breakhis-names';
-import { gaussian, type Rng } from '../prng';
+import { gaussian, type Prng } from '../../util/prng';
 import { type Blob, type DensityMap, drawBlob } from './raster';
 
 export interface TissueMaps {
@@ -17,15 +17,15 @@ export const MAGNIFICATION_SCALE: Record<Magnification, number> = { '40X': 0.55,
 
 interface Ctx {
   maps: TissueMaps;
-  rng: Rng;
+  rng: Prng;
   /** Nucleus radius for this tile (pixels). */
   rn: number;
   scale: number;
 }
 
-const rand = (rng: Rng, lo: number, hi: number): number => lo + rng() * (hi - lo);
+const rand = (rng: Prng, lo: number, hi: number): number => lo + rng() * (hi - lo);
 
-function wobble(rng: Rng, amount: number): Blob['wobble'] {
+function wobble(rng: Prng, amount: number): Blob['wobble'] {
   return {
     a2: amount * rng(), a3: amount * rng() * 0.7, a5: amount * rng() * 0.4,
     p2: rng() * 6.283, p3: rng() * 6.283, p5: rng() * 6.283,
@@ -177,7 +177,7 @@ function mucinPools(c: Ctx): void {
   carcinomaNests(c, 0.3, 28, [0.5, 1]);
 }
 
-export function layTissue(maps: TissueMaps, rng: Rng, subtype: SubtypeCode, magnification: Magnification, nucleusScale: number): void {
+export function layTissue(maps: TissueMaps, rng: Prng, subtype: SubtypeCode, magnification: Magnification, nucleusScale: number): void {
   const scale = MAGNIFICATION_SCALE[magnification];
   const benign = subtype === 'A' || subtype === 'F' || subtype === 'PT' || subtype === 'TA';
   // Malignant nuclei are ~1.6× benign ones (anisonucleosis adds spread on top).

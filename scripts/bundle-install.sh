@@ -73,11 +73,10 @@ fi
 
 # --- the addon ---------------------------------------------------------------------------------
 cd "$here"
-# A cache from another folder or another libtorch would mislead CMake: start that build afresh.
-if [ -f build/CMakeCache.txt ] && ! { grep -qx "CMAKE_HOME_DIRECTORY:INTERNAL=$here" build/CMakeCache.txt \
-    && grep -qx "Torch_DIR:PATH=$torch_dir" build/CMakeCache.txt; }; then
-  rm -rf build
-fi
+# A build made in another folder or against another libtorch would mislead CMake: start afresh.
+stamp="folder $here, libtorch $torch_dir"
+if [ -d build ] && [ "$(cat build/install-stamp 2>/dev/null)" != "$stamp" ]; then rm -rf build; fi
+mkdir -p build && echo "$stamp" > build/install-stamp
 jobs=${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc 2>/dev/null || echo 2)}
 log=$here/build-addon.log
 say "building the addon with $cxx and $jobs jobs (several minutes; log: $log)"

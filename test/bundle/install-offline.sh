@@ -74,10 +74,19 @@ TORCH_DIR=$work/nowhere expect_error "with a wrong TORCH_DIR" "$tools" "holds no
 
 # --- install -----------------------------------------------------------------------------------
 t=$(now)
-on_server "$tools" sh "$app/install.sh" "$work/prefix"
+on_server "$tools" sh "$app/install.sh" "$work/prefix" | tee "$work/install.log"
 install_s=$(( $(now) - t ))
 [ -x "$work/prefix/bin/histoscope" ] || fail "install.sh wrote no launcher"
 ok "install.sh built the addon and wrote the launcher in $install_s s"
+
+# Again, with libtorch found through a Python's torch.utils.cmake_prefix_path: same libtorch, no rebuild.
+torch_dir=$(sed -n 's/^install.sh: libtorch from [^:]*: //p' "$work/install.log")
+printf '#!/bin/sh\necho "%s"\n' "$(dirname "$torch_dir")" > "$work/fake-python"
+chmod +x "$work/fake-python"
+out=$(HISTOSCOPE_PYTHON=$work/fake-python on_server "$tools" sh "$app/install.sh" "$work/prefix" 2>&1) || fail "reinstall: $out"
+grep -qF "libtorch from the PyTorch of $work/fake-python: $torch_dir" <<<"$out" || fail "reinstall did not use the Python's libtorch: $out"
+! grep -q "Building CXX" "$app/build-addon.log" || fail "reinstall with the same libtorch compiled again"
+ok "install.sh again, libtorch from a Python's cmake_prefix_path: nothing recompiled"
 
 # --- run it with the launcher --------------------------------------------------------------------
 run_path=$work/prefix/bin:$tools

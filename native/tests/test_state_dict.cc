@@ -1,6 +1,6 @@
 // Tests of readStateDict. Real torch.save files are made at run time by
-// test/fixtures/make_state_dicts.py (with /usr/bin/python3, which can import torch); the tests
-// that need them skip when it cannot. Files that need no torch are written here.
+// test/fixtures/make_state_dicts.py (with HISTOSCOPE_PYTHON, else /usr/bin/python3, which can
+// import torch); the tests that need them skip when it cannot. Files that need no torch are written here.
 #ifndef _WIN32
 #include <sys/wait.h>
 #endif

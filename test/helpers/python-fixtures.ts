@@ -1,6 +1,6 @@
-// Runs a fixture script with Debian's /usr/bin/python3 (the only interpreter that can import
-// python3-torch) into a fresh temp folder. Returns null, after saying why, when torch is absent,
-// so the calling suite can skip visibly.
+// Runs a fixture script with HISTOSCOPE_PYTHON, else Debian's /usr/bin/python3 (the interpreter
+// that imports python3-torch there), into a fresh temp folder, as native/tests does. Returns null,
+// after saying why, when the interpreter or its torch is absent, so the calling suite skips visibly.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -10,12 +10,13 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const PYTHON = process.env.HISTOSCOPE_PYTHON ?? '/usr/bin/python3';
 
 export function makePythonFixtures(script: string, label: string): string | null {
-  if (!fs.existsSync(PYTHON)) {
-    console.log(`      skipped: ${label} needs ${PYTHON} with python3-torch (not found)`);
-    return null;
-  }
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'histoscope-fixture-'));
   const result = spawnSync(PYTHON, [path.join(REPO_ROOT, 'test', 'fixtures', script), out], { encoding: 'utf8' });
+  if ((result.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') {
+    console.log(`      skipped: ${label} needs ${PYTHON} with torch (not found; set HISTOSCOPE_PYTHON)`);
+    fs.rmSync(out, { recursive: true, force: true });
+    return null;
+  }
   if (result.status === 77) {
     console.log(`      skipped: ${label}: ${result.stderr.trim()}`);
     fs.rmSync(out, { recursive: true, force: true });

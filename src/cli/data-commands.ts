@@ -7,7 +7,7 @@ import {
   createProgress, DEFAULT_FRACTIONS, decodedCacheDir, DecodedCache, formatSummary, generateSynthetic, indexDataset,
   makeSplit, readManifest, summarizeManifest, warmDecodedCache, writeManifest, writeSplit,
 } from '../data';
-import { action, addOptions, num, type OptionSpec, parseMagnifications } from './options';
+import { action, addOptions, num, oneOf, type OptionSpec, parseMagnifications } from './options';
 
 const INDEX_OPTIONS: OptionSpec[] = [
   { flags: '-o, --out <file>', description: 'manifest JSON to write (a CSV is written beside it)', defaultValue: 'manifest.json' },
@@ -80,8 +80,7 @@ export function registerDataCommands(program: Command): void {
     .action(action(async (o: Record<string, string>) => {
       const manifestPath = path.resolve(o.manifest);
       const outPath = path.resolve(o.out);
-      const groupBy = o.groupBy;
-      if (groupBy !== 'patient' && groupBy !== 'case') throw new Error(`--group-by expects "patient" or "case", got "${groupBy}".`);
+      const groupBy = oneOf('--group-by', o.groupBy, ['patient', 'case'] as const);
       const split = makeSplit(readManifest(manifestPath), {
         seed: num('--seed', o.seed),
         fractions: { train: num('--train', o.train, false)!, val: num('--val', o.val, false)!, test: num('--test', o.test, false)! },
@@ -123,8 +122,7 @@ export function registerDataCommands(program: Command): void {
     .description('decode every image once into the persistent decoded-image cache that train, sweep, cv, evaluate and predict share'), CACHE_OPTIONS)
     .action(action(async (source: string, o: Record<string, string | boolean>) => {
       const json = o.json === true;
-      const fit = o.fit as string;
-      if (fit !== 'fill' && fit !== 'cover') throw new Error(`--fit expects fill or cover, got "${fit}".`);
+      const fit = oneOf('--fit', o.fit as string, ['fill', 'cover'] as const)!;
       const dir = decodedCacheDir(o.decodeCache as string);
       if (dir === null) throw new Error('--decode-cache off leaves nothing to warm; pass auto or a folder.');
       const gib = num('--decode-cache-size', o.decodeCacheSize as string | undefined, false);

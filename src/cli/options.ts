@@ -1,7 +1,10 @@
-// Helpers every command module shares: options declared as data, number and magnification
-// parsing with messages naming the flag, and the action wrapper that turns errors into one line.
+// Helpers every command module shares: options declared as data, number, choice and magnification
+// parsing with src/util/expect.ts's messages naming the flag, and the action wrapper that turns
+// errors into one line. Parsing happens in the actions (not commander's argParser), so a bad value
+// reads "Expected … for --flag but received …" like every other validation error.
 import type { Command } from 'commander';
-import { MAGNIFICATIONS, type Magnification } from '../data';
+import { type Magnification, normaliseMagnification } from '../data';
+import { expectOneOf, invalid } from '../util/expect';
 
 export interface OptionSpec {
   flags: string;
@@ -21,17 +24,18 @@ export function addOptions(cmd: Command, specs: readonly OptionSpec[]): Command 
 export function num(flag: string, v: string | undefined, integer = true): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new Error(`${flag} expects ${integer ? 'an integer' : 'a number'}, got "${v}".`);
+  if (v.trim() === '' || !Number.isFinite(n) || (integer && !Number.isInteger(n))) throw invalid(integer ? 'integer' : 'number', flag, v);
   return n;
+}
+
+/** A flag with a fixed set of values, taken from where they are defined (e.g. TRAINABLE_POLICIES). */
+export function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  return v === undefined ? undefined : expectOneOf(v, flag, allowed);
 }
 
 export function parseMagnifications(v: string | undefined): Magnification[] | undefined {
   if (!v) return undefined;
-  return v.split(',').map((raw) => {
-    const m = (raw.trim().toUpperCase().replace(/X?$/, 'X')) as Magnification;
-    if (!MAGNIFICATIONS.includes(m)) throw new Error(`--mag expects 40X, 100X, 200X or 400X (comma-separated), got "${raw}".`);
-    return m;
-  });
+  return v.split(',').map((raw) => normaliseMagnification(raw) ?? (() => { throw invalid('40X, 100X, 200X or 400X (comma-separated)', '--mag', raw); })());
 }
 
 /** Runs an action; errors become one line on stderr and exit code 1, never a stack trace. */

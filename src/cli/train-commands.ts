@@ -3,13 +3,15 @@
 // Ctrl-C, SIGTERM and SIGHUP abort between batches and leave a resumable run (a second one quits at once).
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { createProgress, type Manifest } from '../data';
+import { createProgress, type Manifest, normaliseMagnification } from '../data';
 import { formatMeanStd } from '../eval';
 import {
   LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, createTrainReporter, evaluateExternal, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
   runSweep, sharedManifest, trainRun, weightsCacheDir, type RunMetrics, type TrainMagnification, type TrainOverrides, type TrainRunResult,
 } from '../train';
-import { action, addOptions, num, type OptionSpec } from './options';
+import { PRECISIONS, TRAINABLE_POLICIES } from '../native';
+import { invalid } from '../util/expect';
+import { action, addOptions, num, oneOf, type OptionSpec } from './options';
 
 const R = STUDY_RECIPE;
 
@@ -19,14 +21,14 @@ const RECIPE_OPTIONS: OptionSpec[] = [
   { flags: '--manifest <file>', description: 'reuse a manifest from `histoscope index` instead of indexing --data' },
   { flags: '--split <file>', description: 'reuse a split from `histoscope split` (its patients, cap and seed)' },
   { flags: '--weights <w>', description: `imagenet (torchvision file in ${weightsCacheDir()}, override with HISTOSCOPE_CACHE), a .pth/.safetensors PATH, or none (random init; warns, trains all layers) [${R.weights}]` },
-  { flags: '--trainable <layers>', description: `fc | layer4+fc | all [${R.trainable}; all with --weights none]` },
+  { flags: '--trainable <layers>', description: `${TRAINABLE_POLICIES.join(' | ')} [${R.trainable}; all with --weights none]` },
   { flags: '--epochs <n>', description: `most epochs [${R.maxEpochs}]` },
   { flags: '--patience <n>', description: `early stop after n epochs without a better validation weighted F1 [${R.patience}]` },
   { flags: '--lr <x>', description: `Adam learning rate [${R.learningRate}]` },
   { flags: '--weight-decay <x>', description: `Adam weight decay [${R.weightDecay}]` },
   { flags: '--rotation <deg>', description: `extra random rotation in ±deg, besides flips and right angles [${R.augmentation.maxRotationDegrees}]` },
   { flags: '--device <d>', description: `auto | cpu | cuda | cuda:N [${R.device}]` },
-  { flags: '--precision <p>', description: `fp32 | bf16 [${R.precision}]` },
+  { flags: '--precision <p>', description: `${PRECISIONS.join(' | ')} [${R.precision}]` },
   { flags: '--image-size <px>', description: `model input side [${R.imageSize}]` },
   { flags: '--seed <n>', description: `seed of split, head, shuffling and augmentation [${R.seed}]` },
   { flags: '--runs <dir>', description: `where run folders go [${R.runsDir}]` },
@@ -51,23 +53,17 @@ const TRAIN_OPTIONS: OptionSpec[] = [
 type Flags = Record<string, string | boolean | undefined>;
 
 function parseMag(v: string): TrainMagnification | 'all' {
-  const m = v.trim().toLowerCase() === 'all' ? 'all' : v.trim().toLowerCase() === 'pooled' ? 'pooled' : v.trim().toUpperCase().replace(/X?$/, 'X');
-  if (m !== 'all' && !TRAIN_MAGNIFICATIONS.includes(m as TrainMagnification)) {
-    throw new Error(`--mag expects 40X, 100X, 200X, 400X, all or pooled, got "${v}".`);
-  }
-  return m as TrainMagnification | 'all';
+  const word = v.trim().toLowerCase();
+  if (word === 'all' || word === 'pooled') return word;
+  const mag = normaliseMagnification(v);
+  if (!mag) throw invalid(`one of ${[...TRAIN_MAGNIFICATIONS, 'all'].join(', ')}`, '--mag', v);
+  return mag;
 }
 
 function perClassOf(v: string | undefined): number | null | undefined {
   if (v === undefined) return undefined;
   if (v.toLowerCase() === 'all') return null;
   return num('--per-class', v);
-}
-
-function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!allowed.includes(v as T)) throw new Error(`${flag} expects ${allowed.join(', ')}, got "${v}".`);
-  return v as T;
 }
 
 /** Flags → overrides of the recipe; flags not given stay undefined so the recipe's defaults apply. */
@@ -79,11 +75,11 @@ export function overridesFromFlags(o: Flags): TrainOverrides {
     data: s('data') ?? path.dirname(path.resolve(s('manifest') ?? s('split')!)),
     manifest: s('manifest'), split: s('split'),
     weights: s('weights'),
-    trainable: oneOf('--trainable', s('trainable'), ['fc', 'layer4+fc', 'all'] as const),
+    trainable: oneOf('--trainable', s('trainable'), TRAINABLE_POLICIES),
     maxEpochs: num('--epochs', s('epochs')), patience: num('--patience', s('patience')),
     learningRate: num('--lr', s('lr'), false), weightDecay: num('--weight-decay', s('weightDecay'), false),
     augmentation: rotation === undefined ? undefined : { maxRotationDegrees: rotation },
-    device: s('device'), precision: oneOf('--precision', s('precision'), ['fp32', 'bf16'] as const),
+    device: s('device'), precision: oneOf('--precision', s('precision'), PRECISIONS),
     imageSize: num('--image-size', s('imageSize')), seed: num('--seed', s('seed')),
     runsDir: s('runs'), batchSize: num('--batch', s('batch')), perClass: perClassOf(s('perClass')),
     decodeCache: s('decodeCache'), decodeCacheGigabytes: num('--decode-cache-size', s('decodeCacheSize'), false),

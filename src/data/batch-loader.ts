@@ -7,6 +7,7 @@ import { decodeImage, DEFAULT_IMAGE_SIZE, shareCoresBetweenDecodes, DEFAULT_LIMI
 import type { DecodedCache } from './decoded-cache';
 import { ImageCache } from './image-cache';
 import type { ManifestEntry } from './manifest';
+import { expectInteger } from '../util/expect';
 import { deriveSeed, mulberry32, shuffle } from '../util/prng';
 
 export interface ImageBatch {
@@ -46,11 +47,6 @@ export interface LoaderStats {
   batchesYielded: number;
 }
 
-function positiveInt(name: string, v: number, min = 1): number {
-  if (!Number.isInteger(v) || v < min) throw new Error(`Expected ${name} to be an integer ≥ ${min} but received ${v}.`);
-  return v;
-}
-
 /** Limits how many async tasks run at once. */
 function limiter(max: number, onStart: (running: number) => void): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
@@ -82,10 +78,10 @@ export class BatchLoader implements AsyncIterable<ImageBatch> {
   private nextEpoch = 0;
 
   constructor(private readonly items: readonly ManifestEntry[], private readonly root: string, private readonly options: BatchLoaderOptions) {
-    this.batchSize = positiveInt('batchSize', options.batchSize);
-    this.size = positiveInt('size', options.size ?? DEFAULT_IMAGE_SIZE);
-    this.prefetch = positiveInt('prefetch', options.prefetch ?? 2, 0);
-    const concurrency = positiveInt('concurrency', options.concurrency ?? defaultDecodeConcurrency());
+    this.batchSize = expectInteger(options.batchSize, 'batchSize', 1);
+    this.size = expectInteger(options.size ?? DEFAULT_IMAGE_SIZE, 'size', 1);
+    this.prefetch = expectInteger(options.prefetch ?? 2, 'prefetch', 0);
+    const concurrency = expectInteger(options.concurrency ?? defaultDecodeConcurrency(), 'concurrency', 1);
     this.limit = limiter(concurrency, (running) => { this.stats.peakConcurrentDecodes = Math.max(this.stats.peakConcurrentDecodes, running); });
     shareCoresBetweenDecodes(concurrency);
     this.fit = options.fit ?? 'fill';

@@ -8,6 +8,12 @@ export type Magnification = '40X' | '100X' | '200X' | '400X';
 export const MAGNIFICATIONS: readonly Magnification[] = ['40X', '100X', '200X', '400X'];
 export const CLASSES: readonly TumourClass[] = ['benign', 'malignant'];
 
+/** A magnification as people type it ("100X", "100x", " 100 ") → '100X'; undefined when it is none of the four. */
+export function normaliseMagnification(raw: string): Magnification | undefined {
+  const mag = raw.trim().toUpperCase().replace(/^(\d+)$/, '$1X');
+  return MAGNIFICATIONS.find((m) => m === mag);
+}
+
 /** Class index used everywhere: 0 = benign, 1 = malignant ("positive"). */
 export function classIndex(cls: TumourClass): 0 | 1 {
   return cls === 'malignant' ? 1 : 0;

@@ -2,6 +2,7 @@
 // the web UI (uploaded buffers), so errors are sentences that name the file or the upload.
 import * as os from 'node:os';
 import sharp from 'sharp';
+import { expectInteger, expectOneOf, invalid } from '../util/expect';
 
 /** `fill` squashes to the square (what the study did); `cover` resizes the short side and centre-crops. */
 export type ResizeFit = 'fill' | 'cover';
@@ -42,7 +43,7 @@ export const DEFAULT_LIMIT_INPUT_PIXELS = 100_000_000;
 function checkSize(size: number | [number, number]): [number, number] {
   const [w, h] = typeof size === 'number' ? [size, size] : size;
   for (const v of [w, h]) {
-    if (!Number.isInteger(v) || v < 1 || v > 8192) throw new Error(`Expected an image size between 1 and 8192 but received ${v}.`);
+    expectInteger(v, 'image size', 1, 8192);
   }
   return [w, h];
 }
@@ -60,10 +61,10 @@ function explain(input: string | Buffer, name: string | undefined, err: Error, l
 export async function decodeImage(input: string | Buffer, options: DecodeOptions = {}): Promise<DecodedImage> {
   const [width, height] = checkSize(options.size ?? DEFAULT_IMAGE_SIZE);
   const fit = options.fit ?? 'fill';
-  if (fit !== 'fill' && fit !== 'cover') throw new Error(`Expected fit "fill" or "cover" but received ${String(fit)}.`);
+  expectOneOf(fit, 'fit', ['fill', 'cover'] as const);
   const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`Expected a positive integer pixel limit but received ${limit}.`);
-  if (typeof input !== 'string' && !Buffer.isBuffer(input)) throw new Error('Expected a file path or a Buffer to decode.');
+  expectInteger(limit, 'pixel limit', 1);
+  if (typeof input !== 'string' && !Buffer.isBuffer(input)) throw invalid('file path or Buffer', 'image', input);
   if (Buffer.isBuffer(input) && input.length === 0) throw new Error(`${options.name ?? 'The uploaded file'} is empty.`);
   try {
     const image = sharp(input, { limitInputPixels: limit, failOn: 'truncated' });

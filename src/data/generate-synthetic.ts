@@ -12,6 +12,7 @@ import { type Progress, silentProgress } from './progress';
 import { renderTile } from './synth/render-tile';
 import { type SyntheticPatient, syntheticPatients } from './synth/synthetic-patients';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write';
+import { expectInteger } from '../util/expect';
 
 export interface SynthOptions {
   /** Number of patients (≥ 2; ≥ 8 for all eight subtypes). */
@@ -49,16 +50,11 @@ Settings: ${JSON.stringify(p)}
 `;
 
 function checkOptions(o: SynthOptions): void {
-  const int = (name: string, v: unknown, min: number, max: number): void => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      throw new Error(`Expected ${name} to be an integer from ${min} to ${max} but received ${String(v)}.`);
-    }
-  };
-  int('patients', o.patients, 2, 10000);
-  int('images per patient', o.imagesPerPatient, 1, 10000);
-  int('width', o.width ?? 700, 16, 4096);
-  int('height', o.height ?? 460, 16, 4096);
-  int('seed', o.seed ?? 1, 0, 2 ** 32 - 1);
+  expectInteger(o.patients, 'patients', 2, 10000);
+  expectInteger(o.imagesPerPatient, 'images per patient', 1, 10000);
+  expectInteger(o.width ?? 700, 'width', 16, 4096);
+  expectInteger(o.height ?? 460, 'height', 16, 4096);
+  expectInteger(o.seed ?? 1, 'seed', 0, 2 ** 32 - 1);
 }
 
 /** The relative path of one tile in the BreakHis tree. */

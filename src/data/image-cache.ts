@@ -1,5 +1,6 @@
 // A size-bounded LRU of decoded, resized images, so later epochs skip PNG decoding.
 // Bounded by bytes, not entries: 224×224×3 is 150 KB, a 700×460 image 966 KB.
+import { expectNumber } from '../util/expect';
 
 export class ImageCache {
   private readonly items = new Map<string, Buffer>();
@@ -8,7 +9,7 @@ export class ImageCache {
   misses = 0;
 
   constructor(readonly maxBytes: number) {
-    if (!Number.isFinite(maxBytes) || maxBytes < 0) throw new Error(`Expected a cache size in bytes ≥ 0 but received ${maxBytes}.`);
+    expectNumber(maxBytes, 'cache size in bytes', 0);
   }
 
   get size(): number {

@@ -4,6 +4,7 @@
 import { CLASSES, MAGNIFICATIONS, type Magnification, type TumourClass } from './breakhis-names';
 import { proportionalQuotas, sampleAcrossPatients } from './cap-images';
 import type { Manifest, ManifestEntry } from './manifest';
+import { expectInteger, expectNumber, expectOneOf, ValidationError } from '../util/expect';
 import { deriveSeed, mulberry32, shuffle } from '../util/prng';
 import { type GroupBy, PART_NAMES, type PartName, type SplitFile, type SplitFold, type SplitFractions, type SplitPart } from './split-types';
 
@@ -30,18 +31,14 @@ export function groupKey(e: ManifestEntry, groupBy: GroupBy): string {
 
 function checkOptions(o: SplitOptions): void {
   const f = o.fractions ?? DEFAULT_FRACTIONS;
-  for (const k of PART_NAMES) {
-    if (!Number.isFinite(f[k]) || f[k] < 0) throw new Error(`Split fraction ${k} must be a number ≥ 0, got ${f[k]}.`);
-  }
+  for (const k of PART_NAMES) expectNumber(f[k], `split fraction ${k}`, 0);
   if (Math.abs(f.train + f.val + f.test - 1) > 1e-6 && o.folds === undefined) {
-    throw new Error(`Split fractions must add up to 1 (train ${f.train} + val ${f.val} + test ${f.test}).`);
+    throw new ValidationError(`Expected fractions that add up to 1 for split fractions but received train ${f.train} + val ${f.val} + test ${f.test}`);
   }
-  if (o.seed !== undefined && (!Number.isInteger(o.seed) || o.seed < 0)) throw new Error(`Seed must be a non-negative integer, got ${o.seed}.`);
-  if (o.capPerClass !== undefined && (!Number.isInteger(o.capPerClass) || o.capPerClass < 1)) {
-    throw new Error(`Images-per-class cap must be a positive integer, got ${o.capPerClass}.`);
-  }
-  if (o.folds !== undefined && (!Number.isInteger(o.folds) || o.folds < 2)) throw new Error(`Folds must be an integer ≥ 2, got ${o.folds}.`);
-  if (o.groupBy !== undefined && o.groupBy !== 'patient' && o.groupBy !== 'case') throw new Error(`Grouping must be "patient" or "case", got ${String(o.groupBy)}.`);
+  if (o.seed !== undefined) expectInteger(o.seed, 'seed', 0);
+  if (o.capPerClass !== undefined) expectInteger(o.capPerClass, 'images per class', 1);
+  if (o.folds !== undefined) expectInteger(o.folds, 'folds', 2);
+  if (o.groupBy !== undefined) expectOneOf(o.groupBy, 'grouping', ['patient', 'case'] as const);
 }
 
 /** Each group's class: the class of most of its images (BreakHis patients have one class). */

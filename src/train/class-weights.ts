@@ -1,12 +1,13 @@
 // Class weights of the weighted cross-entropy, from the training split's class frequencies, so a
 // minority class (benign in BreakHis) counts as much in the loss as the majority one.
 import { classIndex, type ManifestEntry } from '../data';
+import { invalid } from '../util/expect';
 
 /** weight_c = n / (classes · n_c) (scikit-learn's "balanced"); a class absent from training gets 0. */
 export function classWeightsFromCounts(counts: readonly number[]): number[] {
   const total = counts.reduce((a, b) => a + b, 0);
   if (!counts.every((c) => Number.isInteger(c) && c >= 0) || total === 0) {
-    throw new RangeError(`Expected non-negative integer class counts with at least one image but received [${counts.join(', ')}]`);
+    throw invalid('non-negative integer counts with at least one image', 'class counts', counts);
   }
   return counts.map((c) => (c === 0 ? 0 : total / (counts.length * c)));
 }

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { makeSplit } from '../data';
 import { formatMarkdownTable, formatMeanStd, summariseFolds, type CrossValidationSummary } from '../eval';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic-write';
+import { expectInteger } from '../util/expect';
 import { resolveTrainConfig, type TrainOverrides } from './recipe';
 import { createRunDir, runName } from './run-folder';
 import { sharedManifest } from './sweep';
@@ -26,7 +27,7 @@ const HEADLINE: [string, string][] = [
 ];
 
 export async function runCrossValidation(base: TrainOverrides, folds: number, options: TrainRunOptions = {}): Promise<CrossValidationResult> {
-  if (!Number.isInteger(folds) || folds < 2) throw new Error(`--folds expects an integer ≥ 2, got ${folds}.`);
+  expectInteger(folds, 'folds', 2);
   const { config } = resolveTrainConfig(base);
   const manifest = options.manifest ?? await sharedManifest(base, options.indexProgress);
   const dir = createRunDir(config.runsDir, `cv-${runName(config)}-k${folds}`);

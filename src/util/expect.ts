@@ -5,7 +5,9 @@
 function describe(value: unknown): string {
   if (typeof value === 'string') return `'${value.length > 60 ? value.slice(0, 57) + '...' : value}'`;
   if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
-  if (Array.isArray(value)) return `array(${value.length})`;
+  if (Array.isArray(value)) {
+    return value.length <= 8 && value.every((v) => typeof v === 'number') ? `[${value.join(', ')}]` : `array(${value.length})`;
+  }
   if (typeof value === 'object' && value !== null) return 'an object';
   return String(value);
 }
@@ -23,7 +25,7 @@ export function expectInteger(value: unknown, name: string, min = -Infinity, max
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     const range = min === 1 && max === Infinity ? 'positive integer' :
       min === 0 && max === Infinity ? 'non-negative integer' :
-        `integer between ${min} and ${max}`;
+        Number.isFinite(max) ? `integer between ${min} and ${max}` : `integer ≥ ${min}`;
     throw invalid(range, name, value);
   }
   return value;
@@ -31,7 +33,10 @@ export function expectInteger(value: unknown, name: string, min = -Infinity, max
 
 export function expectNumber(value: unknown, name: string, min = -Infinity, max = Infinity): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw invalid(Number.isFinite(min) || Number.isFinite(max) ? `number between ${min} and ${max}` : 'finite number', name, value);
+    const range = min === 0 && max === Infinity ? 'non-negative number' :
+      Number.isFinite(min) && Number.isFinite(max) ? `number between ${min} and ${max}` :
+        Number.isFinite(min) ? `number ≥ ${min}` : Number.isFinite(max) ? `number ≤ ${max}` : 'finite number';
+    throw invalid(range, name, value);
   }
   return value;
 }

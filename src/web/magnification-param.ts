@@ -1,15 +1,13 @@
 // The `mag` parameter of a request: "100X", "100x" or "100" are accepted; when absent, a BreakHis
 // file name decides. A name that disagrees with the choice is refused, as the CLI does, since the
 // file name is the source of truth for an image's magnification.
-import { type Magnification, MAGNIFICATIONS } from '../data';
+import { type Magnification, MAGNIFICATIONS, normaliseMagnification } from '../data';
 import { magnificationFor } from '../infer';
 import { HttpError } from './http-error';
 
 export function parseMagnification(raw: string): Magnification {
-  const mag = raw.trim().toUpperCase().replace(/^(\d+)$/, '$1X') as Magnification;
-  if (!MAGNIFICATIONS.includes(mag)) {
-    throw new HttpError(400, `Unknown magnification "${raw.slice(0, 20)}". Choose 40X, 100X, 200X or 400X.`);
-  }
+  const mag = normaliseMagnification(raw);
+  if (!mag) throw new HttpError(400, `Unknown magnification "${raw.slice(0, 20)}". Choose ${MAGNIFICATIONS.join(', ')}.`);
   return mag;
 }
 

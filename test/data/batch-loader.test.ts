@@ -117,6 +117,6 @@ describe('BatchLoader', () => {
       message = (err as Error).message;
     }
     expect(message).to.contain(entries[5].path).and.match(/not an image sharp can read/);
-    expect(() => new BatchLoader(entries, root, { batchSize: 0 })).to.throw(/batchSize/);
+    expect(() => new BatchLoader(entries, root, { batchSize: 0 })).to.throw(/Expected positive integer for batchSize but received 0/);
   });
 });

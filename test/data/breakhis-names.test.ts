@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { caseNumberOf, folderConflicts, formatBreakhisName, parseBreakhisName } from '../../src/data';
+import * as vm from 'node:vm';
+import { caseNumberOf, folderConflicts, formatBreakhisName, normaliseMagnification, parseBreakhisName } from '../../src/data';
 import { samplePath } from './helpers';
 
 describe('parseBreakhisName', () => {
@@ -89,5 +90,28 @@ describe('folderConflicts', () => {
     expect(folderConflicts('100X/benign/SOB_M_DC-14-2980-40-001.png', r.name).join('\n')).to.match(/benign/).and.match(/100X/);
     expect(folderConflicts('lobular_carcinoma/SOB_M_DC-14-2980-40-001.png', r.name).join('\n')).to.match(/subtype LC/);
     expect(folderConflicts('flat/SOB_M_DC-14-2980-40-001.png', r.name)).to.deep.equal([]);
+  });
+});
+
+describe('magnification parsing: one parser, and the browser script agrees with it', () => {
+  it('normalises what people type and refuses the rest', () => {
+    for (const [raw, mag] of [['100X', '100X'], ['100x', '100X'], [' 40 ', '40X'], ['400', '400X']] as const) {
+      expect(normaliseMagnification(raw), raw).to.equal(mag);
+    }
+    for (const raw of ['50X', '', 'X', '100XX', 'all', '40X,100X']) expect(normaliseMagnification(raw), raw).to.equal(undefined);
+  });
+
+  it('views/static/app.js reads the same magnification from a file name as parseBreakhisName', () => {
+    // The page's script cannot import src/data, so it keeps a copy; this keeps the copy honest.
+    const script = fs.readFileSync(path.resolve(__dirname, '../../views/static/app.js'), 'utf8');
+    const source = /function magnificationFromName\(name\) \{[\s\S]*?\n {2}\}/.exec(script)?.[0];
+    expect(source, 'magnificationFromName in app.js').to.be.a('string');
+    const fromName = vm.runInNewContext(`(${source})`) as (name: string) => string | null;
+    const names = ['SOB_B_A-14-22549AB-40-001.png', 'SOB_M_DC-14-2980-100-001.png', 'sob_m_dc-14-2980-200-001.JPG',
+      'SOB_B_PT-14-29315EF-400-013.tif', 'SOB_M_DC-14-2980-50-001.png', 'SOB_M_DC-14-2980-40.png', 'photo.png', 'SOB_M_DC-14-2980-40-001.gif'];
+    for (const name of names) {
+      const parsed = parseBreakhisName(name);
+      expect(fromName(name), name).to.equal(parsed.ok ? parsed.name.magnification : null);
+    }
   });
 });

@@ -35,7 +35,7 @@ describe('histoscope index | split | synth', () => {
       [['index', path.join(dir, 'missing')], /does not exist; pass the folder/],
       [['split', '--manifest', path.join(dir, 'none.json')], /Cannot read manifest .* run `histoscope index DIR` first/],
       [['synth', path.join(dir, 's'), '--size', 'big'], /--size expects WIDTHxHEIGHT/],
-      [['synth', path.join(dir, 's'), '--patients', 'x'], /--patients expects an integer/],
+      [['synth', path.join(dir, 's'), '--patients', 'x'], /Expected integer for --patients but received 'x'/],
     ];
     for (const [args, re] of cases) {
       const r = await run(...args);

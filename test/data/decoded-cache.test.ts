@@ -295,7 +295,7 @@ describe('DecodedCache (persistent decoded-image cache)', () => {
     expect(fromManifest.out, fromManifest.err).to.match(/^2 images at 6 px \(fill\): 0 hits, 2 misses/);
     for (const [args, re] of [
       [['--decode-cache', 'off'], /nothing to warm/],
-      [['--fit', 'stretch'], /--fit expects fill or cover/],
+      [['--fit', 'stretch'], /Expected one of 'fill', 'cover' for --fit but received 'stretch'/],
       [['--decode-cache-size', '0'], /positive number of GiB/],
     ] as [string[], RegExp][]) {
       const r = await run('cache', root, '--decode-cache', dir, ...args);

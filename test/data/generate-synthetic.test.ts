@@ -62,6 +62,6 @@ describe('generateSynthetic', () => {
   it('rejects bad options with a clear message', async () => {
     let message = '';
     await generateSynthetic(tmpDir('synth-bad'), { patients: 1, imagesPerPatient: 1 }).catch((e: Error) => { message = e.message; });
-    expect(message).to.match(/patients to be an integer from 2/);
+    expect(message).to.match(/Expected integer between 2 and 10000 for patients but received/);
   });
 });

@@ -62,8 +62,8 @@ describe('makeSplit (hold-out)', () => {
     const m = fakeManifest(10, 20, 2, 2);
     const s = makeSplit(m, { fractions: { train: 0.6, val: 0.2, test: 0.2 } });
     expect(s.splits[0].parts.test.patients.length).to.equal(6);
-    expect(() => makeSplit(m, { fractions: { train: 0.7, val: 0.2, test: 0.2 } })).to.throw(/add up to 1/);
-    expect(() => makeSplit(m, { seed: -1 })).to.throw(/Seed/);
+    expect(() => makeSplit(m, { fractions: { train: 0.7, val: 0.2, test: 0.2 } })).to.throw(/Expected fractions that add up to 1 for split fractions but received train 0.7/);
+    expect(() => makeSplit(m, { seed: -1 })).to.throw(/Expected non-negative integer for seed but received -1/);
   });
 
   it('by case keeps every slide ID of a case in one part', () => {

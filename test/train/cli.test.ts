@@ -62,8 +62,8 @@ describe('histoscope train | evaluate | promote | sweep | cv', function () {
     const cases: [string[], RegExp][] = [
       [['train', '--data', path.join(dir, 'missing'), '--weights', 'none', '--mag', '40X', '--runs', path.join(dir, 'runs')], /Dataset folder .*missing does not exist/],
       [['train', '--mag', '40X'], /--data is required/],
-      [['train', '--data', dir, '--mag', '50X'], /--mag expects 40X, 100X, 200X, 400X, all or pooled/],
-      [['train', '--data', dir, '--batch', 'x'], /--batch expects an integer/],
+      [['train', '--data', dir, '--mag', '50X'], /Expected one of 40X, 100X, 200X, 400X, pooled, all for --mag but received '50X'/],
+      [['train', '--data', dir, '--batch', 'x'], /Expected integer for --batch but received 'x'/],
       [['train', '--resume', path.join(dir, 'nope')], /is not a training run/],
       [['evaluate', dir], /is not a training run/],
       [['promote', dir], /is not a training run/],

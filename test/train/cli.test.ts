@@ -27,6 +27,15 @@ describe('histoscope train | evaluate | promote | sweep | cv', function () {
     expect(ev.code, ev.err).to.equal(0);
     expect(ev.out).to.match(/true malignant\s+\d+\s+\d+/).and.match(/patient-level recognition rate/);
 
+    // Another source (here the run's own split file) is scored at the run's threshold, into evaluations/.
+    const ext = await runCli('evaluate', runDir, '--split', path.join(runDir, 'split.json'), '--json');
+    expect(ext.code, ext.err).to.equal(0);
+    const scored = JSON.parse(ext.out.trim().split('\n').pop()!) as { source: string; threshold: number; test: { counts: { images: number } } };
+    expect(scored.source).to.equal(path.join(runDir, 'split.json'));
+    expect(scored.threshold).to.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'metrics.json'), 'utf8')).threshold.threshold);
+    expect(scored.test.counts.images).to.be.above(0);
+    expect(fs.readdirSync(path.join(runDir, 'evaluations'))).to.have.length(1);
+
     const models = path.join(root, 'models');
     const pr = await runCli('promote', runDir, '--models', models);
     expect(pr.code, pr.err).to.equal(0);

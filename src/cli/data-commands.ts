@@ -7,6 +7,7 @@ import {
   createProgress, DEFAULT_FRACTIONS, decodedCacheDir, DecodedCache, formatSummary, generateSynthetic, indexDataset,
   makeSplit, readManifest, summarizeManifest, warmDecodedCache, writeManifest, writeSplit,
 } from '../data';
+import { expectInteger, invalid } from '../util/expect';
 import { action, addOptions, num, oneOf, type OptionSpec, parseMagnifications } from './options';
 
 const INDEX_OPTIONS: OptionSpec[] = [
@@ -105,7 +106,7 @@ export function registerDataCommands(program: Command): void {
     .description('write a synthetic BreakHis-like dataset (NOT tissue) for tests and the demo'), SYNTH_OPTIONS)
     .action(action(async (out: string, o: Record<string, string | boolean>) => {
       const size = /^(\d+)x(\d+)$/i.exec(o.size as string);
-      if (!size) throw new Error(`--size expects WIDTHxHEIGHT such as 700x460, got "${String(o.size)}".`);
+      if (!size) throw invalid('WIDTHxHEIGHT such as 700x460', '--size', o.size);
       const patients = num('--patients', o.patients as string)!;
       const imagesPerPatient = num('--images-per-patient', o.imagesPerPatient as string)!;
       const t0 = Date.now();
@@ -126,10 +127,9 @@ export function registerDataCommands(program: Command): void {
       const dir = decodedCacheDir(o.decodeCache as string);
       if (dir === null) throw new Error('--decode-cache off leaves nothing to warm; pass auto or a folder.');
       const gib = num('--decode-cache-size', o.decodeCacheSize as string | undefined, false);
-      if (gib !== undefined && gib <= 0) throw new Error(`--decode-cache-size expects a positive number of GiB, got "${String(o.decodeCacheSize)}".`);
+      if (gib !== undefined && gib <= 0) throw invalid('positive number of GiB', '--decode-cache-size', gib);
       const cache = new DecodedCache({ dir, maxBytes: gib === undefined ? undefined : gib * 2 ** 30 });
-      const size = num('--size', o.size as string)!;
-      if (size < 1 || size > 4096) throw new Error(`--size expects a side between 1 and 4096 pixels, got "${size}".`);
+      const size = expectInteger(num('--size', o.size as string), '--size', 1, 4096);
       const r = await warmDecodedCache(source, {
         cache, size, fit, concurrency: num('--concurrency', o.concurrency as string),
         progress: (total) => createProgress({ label: 'cache', total, json }),

@@ -34,7 +34,7 @@ describe('histoscope index | split | synth', () => {
     const cases: [string[], RegExp][] = [
       [['index', path.join(dir, 'missing')], /does not exist; pass the folder/],
       [['split', '--manifest', path.join(dir, 'none.json')], /Cannot read manifest .* run `histoscope index DIR` first/],
-      [['synth', path.join(dir, 's'), '--size', 'big'], /--size expects WIDTHxHEIGHT/],
+      [['synth', path.join(dir, 's'), '--size', 'big'], /Expected WIDTHxHEIGHT such as 700x460 for --size but received 'big'/],
       [['synth', path.join(dir, 's'), '--patients', 'x'], /Expected integer for --patients but received 'x'/],
     ];
     for (const [args, re] of cases) {

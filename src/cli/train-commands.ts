@@ -34,12 +34,12 @@ const RECIPE_OPTIONS: OptionSpec[] = [
   { flags: '--runs <dir>', description: `where run folders go [${R.runsDir}]` },
   { flags: '--decode-cache <dir>', description: `decoded images kept for later runs: auto ($HISTOSCOPE_CACHE/decoded, else ~/.cache/histoscope/decoded), off, or a folder [${R.decodeCache}]` },
   { flags: '--decode-cache-size <GiB>', description: 'bound on that folder; least recently used shards go first [20 GiB or half the free disk]' },
-  { flags: '--json', description: 'events as JSON lines on stdout', defaultValue: false },
   { flags: '--decode-concurrency <n>', description: `images decoded at once; also sizes libuv's pool [one per core: ${R.decodeConcurrency}]` },
   { flags: '--device-images <mode>', description: `auto (keep decoded training/validation images on the model's device when they fit) | off [${R.deviceImages}]` },
   { flags: '--device-image-budget <MB>', description: 'memory those images may take [half the free GPU memory; a quarter of free RAM on CPU]' },
   { flags: '--lr-scaling <rule>', description: `auto (the rate as given up to batch 64, linear from batch 32 above, with a one-epoch warm-up) | linear | none [${R.learningRateScaling}]` },
   { flags: '--eval-batch <n>', description: `batch size of validation and test passes [${R.evalBatchSize}]` },
+  { flags: '--json', description: 'events as JSON lines on stdout', defaultValue: false },
 ];
 
 const TRAIN_OPTIONS: OptionSpec[] = [
@@ -82,12 +82,12 @@ export function overridesFromFlags(o: Flags): TrainOverrides {
     device: s('device'), precision: oneOf('--precision', s('precision'), PRECISIONS),
     imageSize: num('--image-size', s('imageSize')), seed: num('--seed', s('seed')),
     runsDir: s('runs'), batchSize: num('--batch', s('batch')), perClass: perClassOf(s('perClass')),
-    decodeCache: s('decodeCache'), decodeCacheGigabytes: num('--decode-cache-size', s('decodeCacheSize'), false),
     decodeConcurrency: num('--decode-concurrency', s('decodeConcurrency')),
     deviceImages: oneOf('--device-images', s('deviceImages'), ['auto', 'off'] as const),
     deviceImageBudgetMegabytes: num('--device-image-budget', s('deviceImageBudget'), false),
     learningRateScaling: oneOf('--lr-scaling', s('lrScaling'), LEARNING_RATE_SCALINGS),
     evalBatchSize: num('--eval-batch', s('evalBatch')),
+    decodeCache: s('decodeCache'), decodeCacheGigabytes: num('--decode-cache-size', s('decodeCacheSize'), false),
   };
 }
 

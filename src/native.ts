@@ -160,8 +160,9 @@ async function call<T>(run: () => Promise<T>): Promise<T> {
     return await run();
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    const error = new Error(message);
-    error.stack = `Error: ${message}\n${(caller.stack ?? '').split('\n').slice(2).join('\n')}`;
+    // The native side's error class (TypeError for a wrong argument type) survives the re-wrap.
+    const error = err instanceof TypeError ? new TypeError(message) : new Error(message);
+    error.stack = `${error.name}: ${message}\n${(caller.stack ?? '').split('\n').slice(2).join('\n')}`;
     throw error;
   }
 }

@@ -9,6 +9,30 @@ namespace {
   throw Napi::TypeError::New(env, message);
 }
 
+// Present (not undefined) option fields must have the right type: a wrong one is a TypeError,
+// never silently ignored or cast.
+bool present(const Napi::Object& object, const char* key) {
+  return object.Has(key) && !object.Get(key).IsUndefined();
+}
+
+double numberField(const Napi::Object& object, const char* key) {
+  auto value = object.Get(key);
+  if (!value.IsNumber()) typeError(object.Env(), std::string("Expected a number for ") + key + ".");
+  return value.As<Napi::Number>().DoubleValue();
+}
+
+int64_t integerField(const Napi::Object& object, const char* key) {
+  auto value = object.Get(key);
+  if (!value.IsNumber()) typeError(object.Env(), std::string("Expected an integer for ") + key + ".");
+  return value.As<Napi::Number>().Int64Value();
+}
+
+bool booleanField(const Napi::Object& object, const char* key) {
+  auto value = object.Get(key);
+  if (!value.IsBoolean()) typeError(object.Env(), std::string("Expected a boolean for ") + key + ".");
+  return value.As<Napi::Boolean>().Value();
+}
+
 }  // namespace
 
 std::string readString(const Napi::Value& value, const char* what) {
@@ -72,40 +96,31 @@ ClassifierOptions readClassifierOptions(const Napi::Value& value) {
   if (value.IsUndefined() || value.IsNull()) return options;
   if (!value.IsObject()) typeError(value.Env(), "Expected an options object for the model.");
   auto object = value.As<Napi::Object>();
-  auto has = [&](const char* key) { return object.Has(key) && !object.Get(key).IsUndefined(); };
-  if (has("numClasses")) options.num_classes = object.Get("numClasses").As<Napi::Number>().Int64Value();
+  auto has = [&](const char* key) { return present(object, key); };
+  if (has("numClasses")) options.num_classes = integerField(object, "numClasses");
   if (has("trainable")) options.trainable = parseTrainablePolicy(readString(object.Get("trainable"), "trainable"));
   if (has("frozenBatchNorm")) {
     options.frozen_batch_norm = parseFrozenBatchNorm(readString(object.Get("frozenBatchNorm"), "frozenBatchNorm"));
   }
   if (has("precision")) options.precision = parsePrecision(readString(object.Get("precision"), "precision"));
   if (has("device")) options.device = readString(object.Get("device"), "device");
-  if (has("channelsLast")) options.channels_last = object.Get("channelsLast").ToBoolean().Value();
-  if (has("learningRate")) options.learning_rate = object.Get("learningRate").As<Napi::Number>().DoubleValue();
-  if (has("weightDecay")) options.weight_decay = object.Get("weightDecay").As<Napi::Number>().DoubleValue();
-  if (has("imageSize")) options.image_size = object.Get("imageSize").As<Napi::Number>().Int64Value();
-  if (has("seed")) options.seed = static_cast<uint64_t>(object.Get("seed").As<Napi::Number>().Int64Value());
+  if (has("channelsLast")) options.channels_last = booleanField(object, "channelsLast");
+  if (has("learningRate")) options.learning_rate = numberField(object, "learningRate");
+  if (has("weightDecay")) options.weight_decay = numberField(object, "weightDecay");
+  if (has("imageSize")) options.image_size = integerField(object, "imageSize");
+  if (has("seed")) options.seed = static_cast<uint64_t>(integerField(object, "seed"));
   return options;
 }
 
 AugmentOptions readAugmentOptions(const Napi::Object& object) {
   AugmentOptions options;
-  auto flag = [&](const char* key, bool fallback) {
-    return object.Has(key) && !object.Get(key).IsUndefined() ? object.Get(key).ToBoolean().Value()
-                                                              : fallback;
-  };
+  auto flag = [&](const char* key, bool fallback) { return present(object, key) ? booleanField(object, key) : fallback; };
   options.horizontal_flip = flag("horizontalFlip", true);
   options.vertical_flip = flag("verticalFlip", true);
   options.right_angle_rotation = flag("rightAngleRotation", true);
-  if (object.Has("maxRotationDegrees") && object.Get("maxRotationDegrees").IsNumber()) {
-    options.max_rotation_degrees = object.Get("maxRotationDegrees").As<Napi::Number>().DoubleValue();
-  }
-  if (object.Has("fill") && object.Get("fill").IsString()) {
-    options.fill = parseRotationFill(object.Get("fill").As<Napi::String>().Utf8Value());
-  }
-  if (object.Has("seed") && object.Get("seed").IsNumber()) {
-    options.seed = static_cast<uint64_t>(object.Get("seed").As<Napi::Number>().Int64Value());
-  }
+  if (present(object, "maxRotationDegrees")) options.max_rotation_degrees = numberField(object, "maxRotationDegrees");
+  if (present(object, "fill")) options.fill = parseRotationFill(readString(object.Get("fill"), "fill"));
+  if (present(object, "seed")) options.seed = static_cast<uint64_t>(integerField(object, "seed"));
   return options;
 }
 

@@ -12,6 +12,8 @@ export interface AnalyseOptions extends ReadOptions {
   /** Longest side of the returned pictures. */
   maxSide?: number;
   includeImage?: boolean;
+  /** Checked between steps: once it aborts (the client left), no further work starts. */
+  signal?: AbortSignal;
 }
 
 export interface Analysis {
@@ -23,11 +25,12 @@ export async function analyseImage(loaded: LoadedModel, input: string | Buffer, 
   const read = { limitInputPixels: options.limitInputPixels, name: options.name };
   if (options.gradcam) {
     const { prediction, ...pictures } = await renderGradcam(loaded, input, {
-      ...read, opacity: options.opacity, maxSide: options.maxSide, includeImage: options.includeImage,
+      ...read, opacity: options.opacity, maxSide: options.maxSide, includeImage: options.includeImage, signal: options.signal,
     });
     return { prediction, gradcam: pictures };
   }
   const image = await decodeForModel(loaded, input, read);
+  options.signal?.throwIfAborted();
   const [probabilities] = await predictImages(loaded, [image]);
   return { prediction: toPrediction(probabilities, loaded.card) };
 }

@@ -21,6 +21,8 @@ export interface GradcamOptions extends ReadOptions {
   maxSide?: number;
   /** Also return the (resized) original image as PNG, for showing it beside the overlay. */
   includeImage?: boolean;
+  /** Checked between steps: once it aborts (the client left), no further work starts. */
+  signal?: AbortSignal;
 }
 
 export interface GradcamPictures {
@@ -53,12 +55,15 @@ export async function renderGradcam(loaded: LoadedModel, input: string | Buffer,
   const read = { limitInputPixels: options.limitInputPixels, name: options.name };
   const seen = await decodeForModel(loaded, input, read);
   const batch = { data: seen.data, shape: [1, seen.height, seen.width, 3] as const };
+  options.signal?.throwIfAborted();
   let cam = await loaded.model.gradcam(batch, { targetClass: options.targetClass });
   const prediction = toPrediction(cam.probabilities, loaded.card);
   // Native defaults to the arg-max class; the label shown follows the card's threshold instead.
   if (options.targetClass === undefined && cam.targetClass !== prediction.classIndex) {
+    options.signal?.throwIfAborted();
     cam = await loaded.model.gradcam(batch, { targetClass: prediction.classIndex });
   }
+  options.signal?.throwIfAborted();
   const [width, height] = fitWithin(seen.originalWidth, seen.originalHeight, options.maxSide);
   const map = await sharp(quantiseMap(cam.cam), { raw: { width: cam.width, height: cam.height, channels: 1 } })
     .resize(width, height, { fit: 'fill', kernel: 'cubic' })

@@ -89,7 +89,11 @@ export async function analyseRequest(req: Request, res: Response, ctx: AnalyseCo
         if (signal.aborted) throw new AbandonedError();
         return analyseImage(loaded, image, {
           gradcam, includeImage: pictures.includeImage, maxSide: ctx.options.pictureMaxSide, opacity: ctx.options.opacity,
-          limitInputPixels: ctx.options.limitInputPixels, name: 'The uploaded image',
+          limitInputPixels: ctx.options.limitInputPixels, name: 'The uploaded image', signal,
+        }).catch((err: unknown) => {
+          // The client left mid-way: the analysis stopped before its next step.
+          if (signal.aborted) throw new AbandonedError();
+          throw err;
         });
       }, ctx.options.requestTimeoutMs, gone);
       return { magnification, fileName: upload.fileName, analysis };

@@ -42,6 +42,7 @@ function renderForm(req: Request, res: Response, ctx: AnalyseContext, extra: { r
   res.status(extra.status ?? 200).render('index', {
     title: result ? `${result.analysis.prediction.label === 'malignant' ? 'Malignant' : 'Benign'} — analysis` : 'Analyse an image',
     magnifications: MAGNIFICATIONS,
+    maxUploadMegabytes: Math.floor(ctx.options.maxUploadBytes / 2 ** 20),
     models,
     selected: MAGNIFICATIONS.find((m) => m === selected) ?? (models.find((m) => m.installed)?.magnification ?? '40X'),
     anyDemo: models.some((m) => m.installed && m.demo),

@@ -33,6 +33,22 @@ describe('Grad-CAM pictures', () => {
     expect(pictures.prediction.probabilities.malignant).to.be.closeTo(probs[1], 1e-4);
   });
 
+  it('stops before its next step once its signal aborts (a client that left gets no more work)', async () => {
+    const png = await tissuePng(60, 40, 3);
+    const before = new AbortController();
+    before.abort();
+    const early = await renderGradcam(loaded, png, { signal: before.signal }).catch((e: Error) => e);
+    expect(early).to.be.instanceOf(Error).with.property('name', 'AbortError');
+    // Aborted while the native Grad-CAM call runs: the call finishes, the pictures are never made.
+    const during = new AbortController();
+    const started = renderGradcam(loaded, png, { signal: during.signal });
+    setImmediate(() => during.abort());
+    const late = await started.catch((e: Error) => e);
+    expect(late).to.be.instanceOf(Error).with.property('name', 'AbortError');
+    const done = await renderGradcam(loaded, png, { signal: new AbortController().signal });
+    expect(done.overlayPng.length).to.be.above(0);
+  });
+
   it('explains the label shown, not the arg-max class, when the card\'s threshold makes them differ', async () => {
     const png = await tissuePng(60, 40, 9);
     const [[, malignant]] = await predictImages(loaded, [await decodeForModel(loaded, png)]);

@@ -7,15 +7,7 @@ import * as path from 'node:path';
 
 import { cudaAvailable, getThreads, libtorchVersion, Model, setThreads } from '../../src/native';
 import { stripedBatch } from '../helpers/images';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
+import { rejection } from '../helpers/rejection';
 
 describe('native binding', function () {
   this.timeout(120_000);
@@ -81,6 +73,17 @@ describe('native binding', function () {
     } else {
       expect((await rejection(Model.create({ device: 'cuda' }))).message).to.match(/CUDA is not available/);
     }
+  });
+
+  it('refuses a wrongly typed option in the native layer too, keeping the TypeError class', async () => {
+    const err = await rejection(Model.create({ channelsLast: 'yes' as never, device: 'cpu' }));
+    expect(err).to.be.instanceOf(TypeError);
+    expect(err.message).to.equal('Expected a boolean for channelsLast.');
+    expect(err.stack).to.contain('binding.test.ts');
+    const augment = { seed: 1, horizontalFlip: 1 as never };
+    const bad = await rejection(model.trainStep(stripedBatch([0], 64), [0], { augment }));
+    expect(bad).to.be.instanceOf(TypeError);
+    expect(bad.message).to.equal('Expected a boolean for horizontalFlip.');
   });
 
   it('trains: a few steps on a tiny batch reduce the loss', async () => {

@@ -4,15 +4,7 @@ import { expect } from 'chai';
 
 import { ImageStore, Model } from '../../src/native';
 import { stripedBatch } from '../helpers/images';
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected the call to fail');
-}
+import { rejection } from '../helpers/rejection';
 
 /** Image i of a batch as a batch of one. */
 function imageOf(batch: ReturnType<typeof stripedBatch>, i: number): ReturnType<typeof stripedBatch> {

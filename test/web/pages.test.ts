@@ -37,6 +37,7 @@ describe('web pages', () => {
     expect(r.status).to.equal(200);
     const html = await r.text();
     expect(html).to.include('<label for="image">').and.include('<label for="mag">');
+    expect(html).to.include('up to 20 MB'); // the server's upload cap, not a copy of it
     expect(html).to.match(/<option value="400X"\s+selected>/);
     expect(html).to.include('40X — no model installed');
     expect(html).to.match(/<strong>DEMO MODEL\.<\/strong> Trained on synthetic images/);

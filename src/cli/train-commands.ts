@@ -38,7 +38,7 @@ const RECIPE_OPTIONS: OptionSpec[] = [
   { flags: '--device-images <mode>', description: `auto (keep decoded training/validation images on the model's device when they fit) | off [${R.deviceImages}]` },
   { flags: '--device-image-budget <MB>', description: 'memory those images may take [half the free GPU memory; a quarter of free RAM on CPU]' },
   { flags: '--lr-scaling <rule>', description: `auto (the rate as given up to batch 64, linear from batch 32 above, with a one-epoch warm-up) | linear | none [${R.learningRateScaling}]` },
-  { flags: '--eval-batch <n>', description: `batch size of validation and test passes [${R.evalBatchSize}]` },
+  { flags: '--eval-batch <n>', description: `batch size of validation and test passes [the larger of ${R.evalBatchSize} and --batch]` },
   { flags: '--json', description: 'events as JSON lines on stdout', defaultValue: false },
 ];
 

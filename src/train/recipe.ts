@@ -80,6 +80,7 @@ export interface TrainConfig {
   decodeCache: string;
   /** Its bound in GiB; null: the smaller of 20 GiB and half the free disk. */
   decodeCacheGigabytes: number | null;
+  /** Batch of validation and test passes; by default the larger of 64 and the training batch. */
   evalBatchSize: number;
 }
 
@@ -151,6 +152,8 @@ export function resolveTrainConfig(overrides: TrainOverrides): ResolvedConfig {
     runsDir: path.resolve(o.runsDir ?? STUDY_RECIPE.runsDir),
     manifest: o.manifest ? path.resolve(o.manifest) : null,
     split: o.split ? path.resolve(o.split) : null,
+    // Evaluation keeps no gradients: it can take at least the training batch at once.
+    evalBatchSize: o.evalBatchSize ?? Math.max(STUDY_RECIPE.evalBatchSize, o.batchSize ?? STUDY_RECIPE.batchSize),
     decodeCache: o.decodeCache && o.decodeCache !== 'auto' && o.decodeCache !== 'off' ? path.resolve(o.decodeCache) : o.decodeCache ?? STUDY_RECIPE.decodeCache,
   };
   if (scratch) {

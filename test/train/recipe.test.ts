@@ -25,6 +25,12 @@ describe('training recipe', () => {
     expect(STUDY_RECIPE.batchSize).to.equal(32);
   });
 
+  it('sizes evaluation batches for throughput: at least the training batch, unless set', () => {
+    expect(resolveTrainConfig({ data: 'd' }).config.evalBatchSize).to.equal(64);
+    expect(resolveTrainConfig({ data: 'd', batchSize: 256 }).config.evalBatchSize).to.equal(256);
+    expect(resolveTrainConfig({ data: 'd', batchSize: 256, evalBatchSize: 32 }).config.evalBatchSize).to.equal(32);
+  });
+
   it('--weights none warns and trains all layers unless told otherwise', () => {
     const none = resolveTrainConfig({ data: 'd', weights: 'none' });
     expect(none.config.trainable).to.equal('all');

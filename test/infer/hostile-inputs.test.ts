@@ -27,7 +27,10 @@ describe('hostile inputs: histoscope predict', () => {
   const at = (name: string): string => path.join(dir, name);
 
   before(async function () {
-    if (process.platform !== 'linux') this.skip();
+    if (process.platform !== 'linux') {
+      process.stderr.write(`      (skipped: the CLI hostile-input corpus uses FIFOs, sockets and bash process substitution as Linux has them; this is ${process.platform})\n`);
+      this.skip();
+    }
     modelsDir = tmpDir('hostile-cli-models');
     await installModel(modelsDir, '100X');
     registry = new ModelRegistry({ modelsDir });

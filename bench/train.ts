@@ -123,7 +123,8 @@ async function main(): Promise<void> {
       const referenceArgs = [list, '--batch', String(c.batch), '--workers', workers, '--threads', String(getThreads()),
         '--device', device, '--precision', c.precision, '--epochs', String(epochs)];
       const asRun = runPython(python, 'train_reference.py', referenceArgs, process.env);
-      const tuned = device === 'cpu' ? runPython(python, 'train_reference.py', referenceArgs, { ...process.env, ...TUNED_MALLOC_ENV }) : null;
+      const tunedRun = device === 'cpu' ? runPython(python, 'train_reference.py', referenceArgs, { ...process.env, ...TUNED_MALLOC_ENV }) : null;
+      const tuned = tunedRun && typeof tunedRun !== 'string' ? { ...tunedRun, implementation: `${String(tunedRun.implementation)}, tuned malloc` } : tunedRun;
       const ceiling = runPython(python, 'reference.py', ['--device', device, '--precision', c.precision, '--batch', String(c.batch),
         '--threads', String(getThreads()), '--resident', '--train-only', '--iterations', device === 'cpu' ? '3' : '30'], process.env);
       rows.push({ config: `b${c.batch} ${c.precision}`, ours, pytorch: asRun, pytorchTunedMalloc: tuned, ceiling });

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createProgress, type Manifest, normaliseMagnification } from '../data';
-import { formatMeanStd } from '../eval';
+import { describeInterval, formatMeanStd } from '../eval';
 import {
   LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, createTrainReporter, evaluateExternal, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
   runSweep, sharedManifest, trainRun, weightsCacheDir, type RunMetrics, type TrainMagnification, type TrainOverrides, type TrainRunResult,
@@ -142,7 +142,8 @@ function printMetrics(m: RunMetrics | { test: RunMetrics['test']; threshold: num
     `true benign      ${String(cm.fp).padStart(14)}  ${String(cm.tn).padStart(11)}`,
     `accuracy ${p(t.metrics.accuracy)}  weighted F1 ${p(t.metrics.weightedF1)}  sensitivity ${p(t.metrics.sensitivity)}  specificity ${p(t.metrics.specificity)}` +
       `  ROC-AUC ${t.roc.auc === null ? '—' : p(t.roc.auc)}  ECE ${p(t.calibration.ece)}`,
-    `patient-level recognition rate ${p(t.patientLevel.recognitionRate)} (95% CI ${p(t.patientLevel.confidenceInterval.lower)}–${p(t.patientLevel.confidenceInterval.upper)})`,
+    `patient-level recognition rate ${p(t.patientLevel.recognitionRate)} (${p(t.patientLevel.confidenceInterval.lower)}–${p(t.patientLevel.confidenceInterval.upper)}: ` +
+      `${describeInterval(t.patientLevel.confidenceInterval, t.counts.patients)})`,
   ].join('\n') + '\n');
 }
 

@@ -1,6 +1,7 @@
 // Percentile bootstrap confidence intervals with a seeded generator, so a report's interval is
 // reproducible from its seed.
 import { mulberry32, randInt } from '../util/prng';
+import type { WilsonInterval } from './wilson-interval';
 
 export interface BootstrapOptions {
   /** Number of resamples; 2000 by default. */
@@ -11,7 +12,7 @@ export interface BootstrapOptions {
   level?: number;
 }
 
-export interface ConfidenceInterval {
+export interface BootstrapInterval {
   lower: number;
   upper: number;
   level: number;
@@ -19,6 +20,9 @@ export interface ConfidenceInterval {
   seed: number;
   method: 'percentile-bootstrap';
 }
+
+/** An interval as reports store it: `method` says which kind, and with it which fields follow. */
+export type ConfidenceInterval = BootstrapInterval | WilsonInterval;
 
 export const DEFAULT_BOOTSTRAP = { resamples: 2000, seed: 0, level: 0.95 } as const;
 
@@ -42,7 +46,7 @@ export function bootstrapPercentileCi<T>(
   units: readonly T[],
   statistic: (sample: readonly T[]) => number,
   options: BootstrapOptions = {},
-): ConfidenceInterval {
+): BootstrapInterval {
   const resamples = options.resamples ?? DEFAULT_BOOTSTRAP.resamples;
   const seed = options.seed ?? DEFAULT_BOOTSTRAP.seed;
   const level = options.level ?? DEFAULT_BOOTSTRAP.level;

@@ -7,6 +7,7 @@ export * from './roc';
 export * from './calibration';
 export * from './threshold';
 export * from './bootstrap';
+export * from './wilson-interval';
 export * from './patient-level';
 export * from './subtype-accuracy';
 export * from './cross-validation';

@@ -1,8 +1,11 @@
 // Patient-level recognition rate, the BreakHis authors' measure (Spanhol et al. 2016): for each
 // patient the share of their images classified correctly, averaged over patients, so a patient
-// with many images does not outweigh one with few. Its interval resamples patients, the
-// independent units, not images.
+// with many images does not outweigh one with few. Its interval counts patients, the independent
+// units, not images: a Wilson score interval below PATIENT_BOOTSTRAP_MIN patients, a percentile
+// bootstrap over patients from there on (a bootstrap over 4 patients can only ever see 4 values
+// and reads 71.9–100% where the truth is far less certain).
 import { bootstrapPercentileCi, BootstrapOptions, ConfidenceInterval } from './bootstrap';
+import { wilsonInterval } from './wilson-interval';
 import { ClassLabel } from './prediction-record';
 
 export interface PatientScore {
@@ -49,7 +52,25 @@ function meanRate(scores: readonly PatientScore[]): number {
   return sum / scores.length;
 }
 
-/** Patient-level recognition rate with a seeded percentile-bootstrap interval over patients. */
+/**
+ * Fewest patients for which the interval is a percentile bootstrap. Below it the bootstrap's
+ * resamples are drawn from too few distinct values to show the uncertainty (its coverage falls
+ * well under nominal for small n), so the Wilson interval is used instead.
+ */
+export const PATIENT_BOOTSTRAP_MIN = 30;
+
+/**
+ * Interval of the mean of per-patient rates. Below PATIENT_BOOTSTRAP_MIN patients: Wilson with one
+ * trial per patient and rate × patients successes. Each patient's rate lies in [0, 1], so its
+ * variance is at most that of a 0/1 outcome with the same mean: counting each patient as one
+ * Bernoulli trial can only overstate the spread, never understate it.
+ */
+export function patientRateInterval(patients: readonly PatientScore[], bootstrap: BootstrapOptions = {}): ConfidenceInterval {
+  if (patients.length >= PATIENT_BOOTSTRAP_MIN) return bootstrapPercentileCi(patients, meanRate, bootstrap);
+  return wilsonInterval(meanRate(patients) * patients.length, patients.length, bootstrap.level);
+}
+
+/** Patient-level recognition rate with its interval over patients (see patientRateInterval). */
 export function patientLevelRecognition(
   predictions: readonly PatientPrediction[],
   bootstrap: BootstrapOptions = {},
@@ -59,6 +80,16 @@ export function patientLevelRecognition(
   return {
     recognitionRate: meanRate(patients),
     patients,
-    confidenceInterval: bootstrapPercentileCi(patients, meanRate, bootstrap),
+    confidenceInterval: patientRateInterval(patients, bootstrap),
   };
+}
+
+/** One line for people: which interval, over how many patients, and why when it is Wilson. */
+export function describeInterval(ci: ConfidenceInterval, patients: number): string {
+  const level = `${Math.round(100 * ci.level)}%`;
+  if (ci.method === 'wilson') {
+    return `${level} Wilson score interval over ${patients} patient${patients === 1 ? '' : 's'} ` +
+      `(fewer than ${PATIENT_BOOTSTRAP_MIN}, too few for a bootstrap)`;
+  }
+  return `${level} percentile bootstrap over ${patients} patients (${ci.resamples} resamples, seed ${ci.seed})`;
 }

@@ -1,6 +1,7 @@
 // What the page and GET /api/models show about a model, taken only from its card's test-split
 // evaluation: so every number on screen traces to models/<mag>/card.json.
 import type { Magnification } from '../data';
+import { describeInterval } from '../eval';
 import { DEMO_WARNING, type ModelCard, type ModelStatus } from '../infer';
 
 export interface ModelSummary {
@@ -22,7 +23,8 @@ export interface ModelSummary {
     sensitivity: number;
     specificity: number;
     rocAuc: number | null;
-    patientLevel: { recognitionRate: number; lower: number; upper: number; level: number };
+    /** `method` 'wilson' below 30 patients, 'percentile-bootstrap' from there; `interval` says so in words. */
+    patientLevel: { recognitionRate: number; lower: number; upper: number; level: number; method: string; interval: string };
     /** Rows = true class, columns = predicted class, malignant first: [[TP, FN], [FP, TN]]. */
     confusionMatrix: { tp: number; fn: number; fp: number; tn: number };
   };
@@ -56,7 +58,10 @@ export function summariseCard(magnification: Magnification, card: ModelCard, loa
       sensitivity: t.metrics.sensitivity,
       specificity: t.metrics.specificity,
       rocAuc: t.roc?.auc ?? null,
-      patientLevel: { recognitionRate: t.patientLevel.recognitionRate, lower: ci.lower, upper: ci.upper, level: ci.level },
+      patientLevel: {
+        recognitionRate: t.patientLevel.recognitionRate, lower: ci.lower, upper: ci.upper, level: ci.level,
+        method: ci.method, interval: describeInterval(ci, t.counts.patients),
+      },
       confusionMatrix: { tp: t.confusionMatrix.tp, fn: t.confusionMatrix.fn, fp: t.confusionMatrix.fp, tn: t.confusionMatrix.tn },
     },
   };

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { bootstrapPercentileCi, ClassLabel, patientLevelRecognition, PatientPrediction, quantileSorted } from '../../src/eval';
+import {
+  bootstrapPercentileCi, ClassLabel, describeInterval, normalQuantile, PATIENT_BOOTSTRAP_MIN, patientLevelRecognition, PatientPrediction,
+  quantileSorted, wilsonInterval,
+} from '../../src/eval';
 import { mulberry32, randInt, shuffle } from '../../src/util/prng';
 
 function predictions(rows: [string, ClassLabel, ClassLabel][]): PatientPrediction[] {
@@ -28,10 +31,10 @@ describe('eval: patient-level recognition rate', () => {
     ]);
   });
 
-  it('gives a bootstrap interval that contains the estimate and is deterministic for a seed', () => {
+  it('gives a bootstrap interval from PATIENT_BOOTSTRAP_MIN patients on, containing the estimate and deterministic for a seed', () => {
     const rng = mulberry32(7);
     const rows: [string, ClassLabel, ClassLabel][] = [];
-    for (let p = 0; p < 25; p++) {
+    for (let p = 0; p < PATIENT_BOOTSTRAP_MIN + 10; p++) {
       const skill = 0.5 + 0.5 * rng();
       for (let i = 0; i < 4 + randInt(rng, 10); i++) rows.push([`P${p}`, 1, rng() < skill ? 1 : 0]);
     }
@@ -45,7 +48,8 @@ describe('eval: patient-level recognition rate', () => {
     expect(a.confidenceInterval).to.include({ level: 0.95, resamples: 2000, seed: 123, method: 'percentile-bootstrap' });
   });
 
-  it('collapses the interval when every patient has the same rate', () => {
+  it('uses Wilson on patients below PATIENT_BOOTSTRAP_MIN, which does not collapse where a bootstrap would', () => {
+    // Two patients with the same rate: every bootstrap resample gives 0.5, an interval of width 0.
     const same = predictions([
       ['A', 1, 1],
       ['A', 1, 0],
@@ -54,14 +58,51 @@ describe('eval: patient-level recognition rate', () => {
     ]);
     const { recognitionRate, confidenceInterval } = patientLevelRecognition(same, { resamples: 200 });
     expect(recognitionRate).to.equal(0.5);
-    expect(confidenceInterval.lower).to.equal(0.5);
-    expect(confidenceInterval.upper).to.equal(0.5);
+    expect(confidenceInterval).to.include({ method: 'wilson', trials: 2, successes: 1 });
+    expect(confidenceInterval.lower).to.be.closeTo(0.0945, 1e-4);
+    expect(confidenceInterval.upper).to.be.closeTo(0.9055, 1e-4);
+    expect(describeInterval(confidenceInterval, 2)).to.match(/95% Wilson score interval over 2 patients \(fewer than 30/);
+  });
+
+  it('gives 4 of 4 correct patients an honest interval, not 100–100%', () => {
+    const allRight = predictions([['A', 1, 1], ['B', 1, 1], ['C', 0, 0], ['D', 0, 0]]);
+    const ci = patientLevelRecognition(allRight).confidenceInterval;
+    // Wilson at p = 1: lower = n / (n + z^2) = 4 / (4 + 1.959964^2).
+    expect(ci.lower).to.be.closeTo(4 / (4 + 1.959964 ** 2), 1e-6);
+    expect(ci.upper).to.equal(1);
+    const bootstrap = bootstrapPercentileCi([1, 1, 1, 1], (s) => s.reduce((a, b) => a + b) / s.length);
+    expect([bootstrap.lower, bootstrap.upper]).to.deep.equal([1, 1]);
   });
 
   it('rejects empty input and bad bootstrap options', () => {
     expect(() => patientLevelRecognition([])).to.throw(/at least one prediction/);
     expect(() => bootstrapPercentileCi([1], (s) => s[0], { resamples: 0 })).to.throw(/positive integer for resamples/);
     expect(() => bootstrapPercentileCi([1], (s) => s[0], { level: 1 })).to.throw(/\(0, 1\) for level/);
+  });
+});
+
+describe('eval: Wilson score interval', () => {
+  it('matches published values', () => {
+    // 3 of 4: 0.3006–0.9544 (Wilson 1927; e.g. R's binom::binom.wilson(3, 4) and statsmodels' proportion_confint(3, 4, method='wilson')).
+    const three = wilsonInterval(3, 4);
+    expect(three.lower).to.be.closeTo(0.30064, 1e-5);
+    expect(three.upper).to.be.closeTo(0.95441, 1e-5);
+    // 0 of 10: 0–0.2775; 5 of 10 at 90%: 0.2693–0.7307.
+    expect(wilsonInterval(0, 10).lower).to.equal(0);
+    expect(wilsonInterval(0, 10).upper).to.be.closeTo(0.27753, 1e-5);
+    expect(wilsonInterval(5, 10, 0.9).lower).to.be.closeTo(0.26927, 1e-5);
+    expect(wilsonInterval(5, 10, 0.9).upper).to.be.closeTo(0.73073, 1e-5);
+  });
+
+  it('has the normal quantiles of common levels', () => {
+    expect(normalQuantile(0.975)).to.be.closeTo(1.959964, 1e-6);
+    expect(normalQuantile(0.95)).to.be.closeTo(1.644854, 1e-6);
+    expect(normalQuantile(0.005)).to.be.closeTo(-2.575829, 1e-6);
+  });
+
+  it('names bad arguments', () => {
+    expect(() => wilsonInterval(5, 4)).to.throw(/Expected number between 0 and 4 for successes but received 5/);
+    expect(() => wilsonInterval(0, 0)).to.throw(/positive integer for trials/);
   });
 });
 

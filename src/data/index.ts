@@ -24,3 +24,4 @@ export {
 export { BatchLoader, type ImageBatch, type BatchLoaderOptions, type LoaderStats } from './batch-loader';
 export { generateSynthetic, renderSyntheticPng, synthTilePath, SYNTH_TREE, type SynthOptions, type SynthResult } from './generate-synthetic';
 export { syntheticPatients, type SyntheticPatient } from './synth/synthetic-patients';
+export * from './ood';

@@ -4,7 +4,8 @@ import { caseNumberOf, formatBreakhisName, MAGNIFICATIONS, type Manifest, type M
 import { tmpDir } from '../helpers/tmp-dir';
 
 export const repoRoot = path.resolve(__dirname, '../..');
-export const samplePath = path.resolve(repoRoot, '../shared/data/breakhis-sample');
+/** The real BreakHis sample beside the checkout, or where HISTOSCOPE_SAMPLE_DIR points (e.g. from a worktree). */
+export const samplePath = process.env.HISTOSCOPE_SAMPLE_DIR ?? path.resolve(repoRoot, '../shared/data/breakhis-sample');
 
 export { tmpDir };
 

@@ -14,6 +14,9 @@ export const FROZEN_BATCH_NORM = ['frozen', 'update'] as const;
 export type FrozenBatchNorm = (typeof FROZEN_BATCH_NORM)[number];
 export const ROTATION_FILLS = ['reflection', 'border', 'black', 'white'] as const;
 export type RotationFill = (typeof ROTATION_FILLS)[number];
+/** Class-activation maps: Grad-CAM (Selvaraju et al. 2017) or Grad-CAM++ (Chattopadhay et al. 2018). */
+export const CAM_METHODS = ['gradcam', 'gradcam++'] as const;
+export type CamMethod = (typeof CAM_METHODS)[number];
 
 export interface ModelOptions {
   /** Output classes; 2 = benign (0) / malignant (1). */
@@ -97,7 +100,7 @@ interface NativeModelHandle {
   predict(data: Uint8Array, shape: readonly number[]): Promise<Float32Array>;
   trainStep(data: Uint8Array, shape: readonly number[], labels: Int32Array,
     options: { classWeights?: number[]; augment?: AugmentOptions }): Promise<{ loss: number; logits: Float32Array }>;
-  gradcam(data: Uint8Array, shape: readonly number[], targetClass: number): Promise<{
+  gradcam(data: Uint8Array, shape: readonly number[], targetClass: number, method: CamMethod): Promise<{
     cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number;
   }>;
   save(file: string, metadata: string, epoch: number): Promise<void>;
@@ -319,12 +322,13 @@ export class Model {
     return { labels: labelArray, options: native };
   }
 
-  /** Grad-CAM on layer4 for one image: a 0..1 map at the image's size, plus the probabilities. */
-  async gradcam(image: ImageBatch, options: { targetClass?: number } = {}): Promise<GradCamResult> {
+  /** Grad-CAM (default) or Grad-CAM++ on layer4 for one image: a 0..1 map at the image's size, plus the probabilities. */
+  async gradcam(image: ImageBatch, options: { targetClass?: number; method?: CamMethod } = {}): Promise<GradCamResult> {
     checkBatch(image, 'image', true);
     const target = options.targetClass === undefined ? -1 : expectInteger(options.targetClass, 'targetClass', 0, this.classes - 1);
+    const method = options.method === undefined ? 'gradcam' : expectOneOf(options.method, 'method', CAM_METHODS);
     const handle = this.live();
-    const result = await call(() => handle.gradcam(image.data, image.shape, target));
+    const result = await call(() => handle.gradcam(image.data, image.shape, target, method));
     return { ...result, probabilities: Array.from(result.probabilities) };
   }
 

@@ -239,8 +239,10 @@ Napi::Value ModelWrap::Gradcam(const Napi::CallbackInfo& info) {
     auto classifier = live(env);
     auto image = readImageBatch(info[0], info[1]);
     int64_t target = info[2].IsNumber() ? info[2].As<Napi::Number>().Int64Value() : -1;
+    auto method = parseCamMethod(info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "gradcam");
     return ComputeTask<GradCamResult>::Start(
-        env, "histoscope.gradcam", [classifier, image, target] { return classifier->gradcam(image, target); },
+        env, "histoscope.gradcam",
+        [classifier, image, target, method] { return classifier->gradcam(image, target, method); },
         [](Napi::Env env, GradCamResult& cam) {
           auto result = Napi::Object::New(env);
           result.Set("cam", toFloat32Array(env, cam.cam));

@@ -162,7 +162,8 @@ TrainStepResult Classifier::trainStepPixels(const torch::Tensor& pixels,
   return {loss.item<double>(), logits.detach().to(torch::kFloat32).to(torch::kCPU)};
 }
 
-GradCamResult Classifier::gradcam(const ImageBatchView& image, int64_t target_class) {
+GradCamResult Classifier::gradcam(const ImageBatchView& image, int64_t target_class,
+                                  CamMethod method) {
   checkBatch(image);
   if (image.count != 1) throw std::invalid_argument("Grad-CAM takes exactly one image.");
   if (target_class >= options_.num_classes) {
@@ -187,7 +188,7 @@ GradCamResult Classifier::gradcam(const ImageBatchView& image, int64_t target_cl
   auto gradients = torch::autograd::grad({logits[0][target_class]}, {features})[0];
 
   torch::NoGradGuard no_grad;
-  auto channel_weights = gradients.mean({2, 3}, /*keepdim=*/true);  // [1, C, 1, 1]
+  auto channel_weights = camChannelWeights(gradients, features.detach(), method);  // [1, C, 1, 1]
   auto cam = torch::relu((channel_weights * features.detach()).sum(1, /*keepdim=*/true));
   cam = F::interpolate(cam, F::InterpolateFuncOptions()
                                 .size(std::vector<int64_t>{image.height, image.width})

@@ -11,6 +11,7 @@
 
 #include <torch/optim/adam.h>
 
+#include "core/cam_weights.h"
 #include "core/image_store.h"
 #include "core/options.h"
 #include "core/preprocess.h"
@@ -57,8 +58,10 @@ class Classifier {
                             const std::vector<double>& class_weights,
                             const AugmentOptions* augment);
 
-  // Grad-CAM on layer4's output for one image; target_class < 0 means the predicted class.
-  GradCamResult gradcam(const ImageBatchView& image, int64_t target_class);
+  // Grad-CAM (or Grad-CAM++) on layer4's output for one image; target_class < 0 means the
+  // predicted class.
+  GradCamResult gradcam(const ImageBatchView& image, int64_t target_class,
+                        CamMethod method = CamMethod::kGradCam);
 
   void setLearningRate(double learning_rate);
 

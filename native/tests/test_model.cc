@@ -232,6 +232,19 @@ TEST_CASE("grad-cam is a 0..1 map at the input size, for the predicted class by 
   CHECK(other.target_class == 1 - cam.target_class);
 }
 
+TEST_CASE("grad-cam++ is its own 0..1 map, and unknown CAM methods are named") {
+  Classifier classifier(smallOptions());
+  auto pixels = makeImages({1}, 80, 4);
+  auto plain = classifier.gradcam({pixels.data(), 1, 80, 80}, 1, CamMethod::kGradCam);
+  auto plus = classifier.gradcam({pixels.data(), 1, 80, 80}, 1, CamMethod::kGradCamPlusPlus);
+  CHECK(plus.cam.sizes() == torch::IntArrayRef({80, 80}));
+  CHECK(plus.cam.min().item<float>() >= 0.0f);
+  CHECK(plus.cam.max().item<float>() <= 1.0f + 1e-6f);
+  CHECK(torch::allclose(plain.probabilities, plus.probabilities));
+  CHECK(parseCamMethod("gradcam++") == CamMethod::kGradCamPlusPlus);
+  CHECK_THROWS_WITH(parseCamMethod("scorecam"), "Unknown CAM method 'scorecam'");
+}
+
 TEST_CASE("checkpoint round trip keeps weights, optimiser state, epoch and metadata") {
   auto options = smallOptions();
   Classifier classifier(options);

@@ -70,3 +70,28 @@ TEST_CASE("logits and Grad-CAM match torchvision for each weight-file format") {
     CHECK_MSG(cam_error <= 1e-3, file << ": max |CAM difference| " << cam_error);
   }
 }
+
+TEST_CASE("Grad-CAM and Grad-CAM++ match an autograd reference for chosen and predicted classes") {
+  const auto reference = io::json::parse(readFile(testing::pythonFixture(kScript, "reference.json")));
+  const auto images = readFile(testing::pythonFixture(kScript, "images.bin"));
+  const auto* data = reinterpret_cast<const uint8_t*>(images.data());
+  at::globalContext().setAllowTF32CuDNN(false);
+  at::globalContext().setAllowTF32CuBLAS(false);
+  ClassifierOptions options;
+  const char* device = std::getenv("HISTOSCOPE_TEST_DEVICE");
+  options.device = device ? device : "cpu";
+  Classifier classifier(options);
+  classifier.loadWeights(testing::pythonFixture(kScript, "resnet50-2class-zip.pth").string());
+  const auto& cams = *reference.find("cams");
+  CHECK(cams.array.size() == 4u);
+  for (const auto& expected : cams.array) {
+    const auto method = parseCamMethod(expected.find("method")->string);
+    const auto index = expected.find("image")->integer;
+    const auto target = expected.find("targetClass")->integer;
+    auto cam = classifier.gradcam({data + index * 224 * 224 * 3, 1, 224, 224}, target, method);
+    auto want = torch::tensor(numbers(*expected.find("cam"))).view({224, 224});
+    double error = (cam.cam - want).abs().max().item<double>();
+    CHECK_MSG(error <= 1e-3, toString(method) << " image " << index << " class " << target
+                                              << ": max |CAM difference| " << error);
+  }
+}

@@ -5,12 +5,13 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { Model } from '../../src/native';
+import { type CamMethod, Model } from '../../src/native';
 import { makePythonFixtures } from '../helpers/python-fixtures';
 
 interface Reference {
   logits: number[][];
   gradcam: { targetClass: number; cam: number[] };
+  cams: { image: number; targetClass: number; method: CamMethod; cam: number[] }[];
 }
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -57,6 +58,24 @@ describe('parity with torchvision resnet50 (fp32, CPU)', function () {
       }
     });
   }
+
+  it('matches an autograd reference for Grad-CAM and Grad-CAM++ (Chattopadhay et al. 2018) per class', async () => {
+    const model = await Model.create({ device: 'cpu', precision: 'fp32' });
+    try {
+      await model.loadWeights(path.join(dir!, 'resnet50-2class-zip.pth'));
+      expect(reference.cams.map((c) => c.method)).to.include.members(['gradcam', 'gradcam++']);
+      for (const expected of reference.cams) {
+        const size = 224 * 224 * 3;
+        const image = { data: images.subarray(expected.image * size, (expected.image + 1) * size), shape: [1, 224, 224, 3] };
+        const cam = await model.gradcam(image, { targetClass: expected.targetClass, method: expected.method });
+        expect(maxAbsDiff(cam.cam, expected.cam), `${expected.method} image ${expected.image}`).to.be.at.most(1e-3);
+      }
+      await model.gradcam({ data: images.subarray(0, 224 * 224 * 3), shape: [1, 224, 224, 3] }, { method: 'scorecam' as CamMethod })
+        .then(() => expect.fail('an unknown method was accepted'), (err: Error) => expect(err.message).to.match(/Expected one of 'gradcam', 'gradcam\+\+' for method but received/));
+    } finally {
+      model.dispose();
+    }
+  });
 
   it('drops an ImageNet 1000-class head with a notice and keeps the rest strict', async () => {
     const model = await Model.create({ device: 'cpu' });

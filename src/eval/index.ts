@@ -12,6 +12,7 @@ export * from './patient-level';
 export * from './subtype-accuracy';
 export * from './cross-validation';
 export * from './evaluation-report';
+export * from './faithfulness';
 export * from './model-card';
 export * from './markdown-table';
 export * from './plots/training-curves-plot';

@@ -6,8 +6,10 @@ import type { Command } from 'commander';
 
 import { createProgress, type Magnification } from '../data';
 import {
-  DEFAULT_OPACITY, DEMO_WARNING, magnificationFor, ModelRegistry, predictFiles, predictionsToCsv, renderGradcam, writePredictions,
+  DEFAULT_OPACITY, DEMO_WARNING, explanationFaithfulness, magnificationFor, ModelRegistry, predictFiles, predictionsToCsv, renderGradcam,
+  writePredictions,
 } from '../infer';
+import { CAM_METHODS, type CamMethod } from '../native';
 import { writeFileAtomic } from '../util/atomic-write';
 import { action, addOptions, num, type OptionSpec, parseMagnifications } from './options';
 
@@ -16,6 +18,7 @@ const PREDICT_OPTIONS: OptionSpec[] = [
   { flags: '--models <dir>', description: 'installed models folder', defaultValue: 'models' },
   { flags: '-o, --out <file>', description: 'write predictions to a .csv or .json file (default: CSV on stdout)' },
   { flags: '--gradcam <dir>', description: 'also write a Grad-CAM overlay and heatmap per image into this folder' },
+  { flags: '--method <m>', description: 'explanation for --gradcam: gradcam or gradcam++', defaultValue: 'gradcam' },
   { flags: '--tta', description: 'average over the 8 flips/right-angle rotations', defaultValue: false },
   { flags: '--batch <n>', description: 'images per forward pass (default: 32 on a GPU, 8 on CPU, where larger batches are slower)' },
   { flags: '--json', description: 'progress as JSON lines on stderr', defaultValue: false },
@@ -27,6 +30,9 @@ const GRADCAM_OPTIONS: OptionSpec[] = [
   { flags: '--target <class>', description: 'class to explain: benign or malignant (default: the predicted one)' },
   { flags: '-o, --out <dir>', description: 'folder for <name>.heatmap.png and <name>.overlay.png', defaultValue: '.' },
   { flags: '--opacity <f>', description: 'heatmap weight in the overlay, 0..1', defaultValue: String(DEFAULT_OPACITY) },
+  { flags: '--method <m>', description: 'gradcam (Selvaraju et al. 2017) or gradcam++ (Chattopadhay et al. 2018)', defaultValue: 'gradcam' },
+  { flags: '--no-faithfulness', description: 'skip the deletion/insertion faithfulness score (44 extra forward passes)' },
+  { flags: '--json', description: 'print the result as one JSON object', defaultValue: false },
 ];
 
 const SERVE_OPTIONS: OptionSpec[] = [
@@ -42,6 +48,11 @@ function oneMagnification(v: string | undefined): Magnification | undefined {
   const mags = parseMagnifications(v);
   if (mags && mags.length !== 1) throw new Error(`--mag expects one magnification, got "${v}".`);
   return mags?.[0];
+}
+
+function parseMethod(v: string): CamMethod {
+  if (!(CAM_METHODS as readonly string[]).includes(v)) throw new Error(`--method expects ${CAM_METHODS.join(' or ')}, got "${v}".`);
+  return v as CamMethod;
 }
 
 function parseTarget(v: string | undefined): 0 | 1 | undefined {
@@ -62,6 +73,7 @@ export function registerInferCommands(program: Command): void {
         batchSize: num('--batch', o.batch as string),
         tta: o.tta === true,
         gradcamDir: o.gradcam as string | undefined,
+        gradcamMethod: parseMethod(o.method as string),
         progress: (total) => createProgress({ label: 'predict', total, json: o.json === true }),
       });
       if (o.out) await writePredictions(path.resolve(o.out as string), result);
@@ -70,27 +82,50 @@ export function registerInferCommands(program: Command): void {
       process.stderr.write(`${s.predicted} of ${s.files} images predicted (${s.errors} error${s.errors === 1 ? '' : 's'}) in ${s.seconds.toFixed(1)} s, ` +
         `${s.imagesPerSecond.toFixed(1)} images/s${o.out ? `; wrote ${o.out}` : ''}\n`);
       for (const r of result.rows.filter((row) => row.error).slice(0, 10)) process.stderr.write(`  ${r.path}: ${r.error}\n`);
+      const doubtful = result.rows.filter((row) => row.warnings.length > 0);
+      if (doubtful.length) {
+        process.stderr.write(`${doubtful.length} image${doubtful.length === 1 ? '' : 's'} may not be like the training images (column ood_warnings):\n`);
+        for (const r of doubtful.slice(0, 10)) process.stderr.write(`  ${r.path}: ${r.warnings.map((w) => w.message).join(' ')}\n`);
+      }
       if (s.demo) process.stderr.write(`WARNING: ${DEMO_WARNING}\n`);
       if (s.errors > 0) process.exitCode = PREDICT_SOME_FAILED;
     }));
 
   addOptions(program.command('gradcam').argument('<image>', 'one image file')
     .description('write a Grad-CAM heatmap and overlay at the image\'s size, and print the prediction'), GRADCAM_OPTIONS)
-    .action(action(async (image: string, o: Record<string, string>) => {
-      const choice = magnificationFor(image, oneMagnification(o.mag));
+    .action(action(async (image: string, o: Record<string, string | boolean>) => {
+      const choice = magnificationFor(image, oneMagnification(o.mag as string | undefined));
       if (!choice.ok) throw new Error(choice.error.replace('choose one', 'pass --mag'));
-      const registry = new ModelRegistry({ modelsDir: o.models });
+      const method = parseMethod(o.method as string);
+      const registry = new ModelRegistry({ modelsDir: o.models as string });
       try {
         const loaded = await registry.get(choice.magnification);
-        const opacity = num('--opacity', o.opacity, false)!;
-        const pictures = await renderGradcam(loaded, image, { targetClass: parseTarget(o.target), opacity });
-        const stem = path.join(o.out, path.basename(image).replace(/\.[^.]+$/, ''));
+        const opacity = num('--opacity', o.opacity as string, false)!;
+        const pictures = await renderGradcam(loaded, image, { targetClass: parseTarget(o.target as string | undefined), opacity, method });
+        const stem = path.join(o.out as string, path.basename(image).replace(/\.[^.]+$/, ''));
         await writeFileAtomic(`${stem}.heatmap.png`, pictures.heatmapPng);
         await writeFileAtomic(`${stem}.overlay.png`, pictures.overlayPng);
+        const faith = o.faithfulness === false ? undefined : await explanationFaithfulness(loaded, pictures);
         const p = pictures.prediction;
-        process.stdout.write(`${image}: ${p.label} (P(malignant) = ${p.probabilities.malignant.toFixed(3)}, threshold ${p.threshold.toFixed(3)}) ` +
-          `with ${p.modelId}; Grad-CAM for ${pictures.targetClass === 1 ? 'malignant' : 'benign'} at ${pictures.width}×${pictures.height}\n` +
-          `wrote ${stem}.heatmap.png and ${stem}.overlay.png\n`);
+        const target = pictures.targetClass === 1 ? 'malignant' : 'benign';
+        if (o.json === true) {
+          process.stdout.write(JSON.stringify({
+            image, prediction: p, method, targetClass: target, width: pictures.width, height: pictures.height,
+            warnings: pictures.warnings, faithfulness: faith ?? null,
+            files: { heatmap: `${stem}.heatmap.png`, overlay: `${stem}.overlay.png` },
+          }) + '\n');
+        } else {
+          const name = method === 'gradcam++' ? 'Grad-CAM++' : 'Grad-CAM';
+          process.stdout.write(`${image}: ${p.label} (P(malignant) = ${p.probabilities.malignant.toFixed(3)}, threshold ${p.threshold.toFixed(3)}) ` +
+            `with ${p.modelId}; ${name} for ${target} at ${pictures.width}×${pictures.height}\n` +
+            `wrote ${stem}.heatmap.png and ${stem}.overlay.png\n`);
+          if (faith) {
+            process.stdout.write(`faithfulness (P(${target}) as the most-highlighted pixels go; random order in brackets): ` +
+              `deletion AUC ${faith.deletion.toFixed(3)} [${faith.randomDeletion.toFixed(3)}] (lower is better), ` +
+              `insertion AUC ${faith.insertion.toFixed(3)} [${faith.randomInsertion.toFixed(3)}] (higher is better)\n`);
+          }
+        }
+        for (const w of pictures.warnings) process.stderr.write(`WARNING (${w.code}): ${w.message}\n`);
         if (p.demo) process.stderr.write(`WARNING: ${DEMO_WARNING}\n`);
       } finally {
         registry.dispose();

@@ -37,6 +37,8 @@ export interface ModelCard {
     splitHash: string;
     /** Images per part and class actually used. */
     counts: Record<'train' | 'val' | 'test', { benign: number; malignant: number; patients: number }>;
+    /** Median original size of the training images (cards before it: BreakHis's 700×460). */
+    imageSize?: { width: number; height: number };
   };
   weights: {
     /** 'imagenet' (with the file name) or 'none'. */

@@ -1,6 +1,8 @@
 // One uploaded or named image → prediction, and Grad-CAM pictures when asked: what the web page
 // and the JSON API call, so the web layer only validates and renders.
+import type { CamMethod } from '../native';
 import { renderGradcam, type GradcamPictures } from './gradcam-image';
+import { type ImageWarning, inputWarnings } from './input-warnings';
 import { decodeForModel, type ReadOptions } from './model-input';
 import type { LoadedModel } from './model-registry';
 import { predictImages } from './predict-images';
@@ -8,6 +10,8 @@ import { type Prediction, toPrediction } from './prediction';
 
 export interface AnalyseOptions extends ReadOptions {
   gradcam?: boolean;
+  /** Grad-CAM (default) or Grad-CAM++. */
+  method?: CamMethod;
   opacity?: number;
   /** Longest side of the returned pictures. */
   maxSide?: number;
@@ -18,19 +22,26 @@ export interface AnalyseOptions extends ReadOptions {
 
 export interface Analysis {
   prediction: Prediction;
-  gradcam?: Omit<GradcamPictures, 'prediction'>;
+  /** Out-of-distribution warnings: the answer stands, but may mean little (see src/data/ood/). */
+  warnings: ImageWarning[];
+  gradcam?: Omit<GradcamPictures, 'prediction' | 'warnings' | 'modelView'>;
 }
 
 export async function analyseImage(loaded: LoadedModel, input: string | Buffer, options: AnalyseOptions = {}): Promise<Analysis> {
   const read = { limitInputPixels: options.limitInputPixels, name: options.name };
   if (options.gradcam) {
-    const { prediction, ...pictures } = await renderGradcam(loaded, input, {
-      ...read, opacity: options.opacity, maxSide: options.maxSide, includeImage: options.includeImage, signal: options.signal,
+    const rendered = await renderGradcam(loaded, input, {
+      ...read, method: options.method, opacity: options.opacity, maxSide: options.maxSide, includeImage: options.includeImage, signal: options.signal,
     });
-    return { prediction, gradcam: pictures };
+    const { prediction, warnings, targetClass, method, width, height, originalWidth, originalHeight, heatmapPng, overlayPng, imagePng } = rendered;
+    return {
+      prediction, warnings,
+      gradcam: { targetClass, method, width, height, originalWidth, originalHeight, heatmapPng, overlayPng, ...(imagePng ? { imagePng } : {}) },
+    };
   }
   const image = await decodeForModel(loaded, input, read);
+  const warnings = await inputWarnings(loaded.card, input, image, options.limitInputPixels);
   options.signal?.throwIfAborted();
   const [probabilities] = await predictImages(loaded, [image]);
-  return { prediction: toPrediction(probabilities, loaded.card) };
+  return { prediction: toPrediction(probabilities, loaded.card), warnings };
 }

@@ -9,7 +9,9 @@ import { DEFAULT_MAX_INPUT_PIXELS } from '../data/image-input-policy';
 import type { RgbImage } from './dihedral';
 import { expandInputs, inputProblem, isPlainFile, readInputFile } from './expand-inputs';
 import { magnificationFor } from './file-magnification';
+import type { CamMethod } from '../native';
 import { renderGradcam } from './gradcam-image';
+import { type ImageWarning, inputWarnings } from './input-warnings';
 import { decodeForModel, MODEL_FIT } from './model-input';
 import { type LoadedModel, MissingModelError, ModelRegistry } from './model-registry';
 import { predictImages } from './predict-images';
@@ -28,7 +30,11 @@ export interface PredictionRow {
   tta: boolean;
   /** Overlay PNG written for this file, when --gradcam was given. */
   gradcam: string;
+  /** How that overlay was made ('' without --gradcam). */
+  gradcamMethod: CamMethod | '';
   warning: string;
+  /** Out-of-distribution warnings (src/data/ood/): the prediction stands but may mean little. */
+  warnings: ImageWarning[];
   error: string;
 }
 
@@ -44,6 +50,8 @@ export interface PredictFilesOptions {
   tta?: boolean;
   /** Folder for Grad-CAM overlays and heatmaps (one pair per file). */
   gradcamDir?: string;
+  /** Grad-CAM (default) or Grad-CAM++ for those overlays. */
+  gradcamMethod?: CamMethod;
   opacity?: number;
   /** Files decoded at once. */
   concurrency?: number;
@@ -67,7 +75,10 @@ export function defaultBatchSize(loaded: LoadedModel): number {
 }
 
 function errorRow(file: string, error: string, magnification: Magnification | '' = '', tta = false): PredictionRow {
-  return { path: file, magnification, probabilityMalignant: null, label: '', threshold: null, modelId: '', demo: false, tta, gradcam: '', warning: '', error };
+  return {
+    path: file, magnification, probabilityMalignant: null, label: '', threshold: null, modelId: '', demo: false, tta,
+    gradcam: '', gradcamMethod: '', warning: '', warnings: [], error,
+  };
 }
 
 function message(err: unknown): string {
@@ -134,10 +145,13 @@ export async function predictFiles(options: PredictFilesOptions): Promise<Predic
               const names = namer(file);
               const target = row.label === 'malignant' ? 1 : 0;
               // The bytes already read: a pipe cannot be read twice.
-              const pictures = await renderGradcam(loaded, inputs.get(file)!, { ...readOptions(file), targetClass: target, opacity: options.opacity });
+              const pictures = await renderGradcam(loaded, inputs.get(file)!, {
+                ...readOptions(file), targetClass: target, opacity: options.opacity, method: options.gradcamMethod,
+              });
               await writeFileAtomic(names.overlay, pictures.overlayPng);
               await writeFileAtomic(names.heatmap, pictures.heatmapPng);
               row.gradcam = names.overlay;
+              row.gradcamMethod = pictures.method;
             } catch (err) {
               row.warning = [row.warning, `Grad-CAM failed: ${message(err)}`].filter(Boolean).join(' ');
             }
@@ -202,11 +216,14 @@ async function predictChunk(loaded: LoadedModel, files: string[], o: { tta: bool
     for (const { file } of ok) rows.set(file, errorRow(file, `Prediction failed: ${message(err)}`, loaded.magnification, o.tta));
     return inputs;
   }
+  const warnings = await Promise.all(ok.map(({ file, image }) =>
+    inputWarnings(loaded.card, inputs.get(file)!, image!, DEFAULT_MAX_INPUT_PIXELS).catch(() => [] as ImageWarning[])));
   ok.forEach(({ file }, i) => {
     const p = toPrediction(probabilities[i], loaded.card);
     rows.set(file, {
       path: file, magnification: loaded.magnification, probabilityMalignant: p.probabilities.malignant, label: p.label,
-      threshold: p.threshold, modelId: p.modelId, demo: p.demo, tta: o.tta, gradcam: '', warning: p.warning ?? '', error: '',
+      threshold: p.threshold, modelId: p.modelId, demo: p.demo, tta: o.tta, gradcam: '', gradcamMethod: '',
+      warning: p.warning ?? '', warnings: warnings[i], error: '',
     });
   });
   return inputs;

@@ -4,7 +4,9 @@
 // viridis and blended over the original image, and both are encoded as PNG.
 import sharp from 'sharp';
 
+import type { CamMethod } from '../native';
 import { applyColormap } from './colormap';
+import { type ImageWarning, inputWarnings } from './input-warnings';
 import { decodeForModel, readPixels, type ReadOptions } from './model-input';
 import type { LoadedModel } from './model-registry';
 import { blend, quantiseMap } from './overlay';
@@ -15,6 +17,8 @@ export const DEFAULT_OPACITY = 0.45;
 export interface GradcamOptions extends ReadOptions {
   /** Class whose evidence is mapped; default: the predicted label (after the card's threshold). */
   targetClass?: 0 | 1;
+  /** Grad-CAM (default) or Grad-CAM++. */
+  method?: CamMethod;
   /** Heatmap weight in the overlay, 0..1 (default 0.45). */
   opacity?: number;
   /** Longest side of the pictures; default: the original image's size (at most 8192). */
@@ -28,6 +32,11 @@ export interface GradcamOptions extends ReadOptions {
 export interface GradcamPictures {
   prediction: Prediction;
   targetClass: 0 | 1;
+  method: CamMethod;
+  /** Out-of-distribution warnings for the image (empty when it looks like the training images). */
+  warnings: ImageWarning[];
+  /** The map at the model's input size (0..1, row-major) and the pixels it explains, for faithfulness. */
+  modelView: { cam: Float32Array; pixels: Uint8Array; size: number };
   width: number;
   height: number;
   originalWidth: number;
@@ -56,12 +65,14 @@ export async function renderGradcam(loaded: LoadedModel, input: string | Buffer,
   const seen = await decodeForModel(loaded, input, read);
   const batch = { data: seen.data, shape: [1, seen.height, seen.width, 3] as const };
   options.signal?.throwIfAborted();
-  let cam = await loaded.model.gradcam(batch, { targetClass: options.targetClass });
+  const method = options.method ?? 'gradcam';
+  const warnings = await inputWarnings(loaded.card, input, seen, options.limitInputPixels);
+  let cam = await loaded.model.gradcam(batch, { targetClass: options.targetClass, method });
   const prediction = toPrediction(cam.probabilities, loaded.card);
   // Native defaults to the arg-max class; the label shown follows the card's threshold instead.
   if (options.targetClass === undefined && cam.targetClass !== prediction.classIndex) {
     options.signal?.throwIfAborted();
-    cam = await loaded.model.gradcam(batch, { targetClass: prediction.classIndex });
+    cam = await loaded.model.gradcam(batch, { targetClass: prediction.classIndex, method });
   }
   options.signal?.throwIfAborted();
   const [width, height] = fitWithin(seen.originalWidth, seen.originalHeight, options.maxSide);
@@ -79,7 +90,8 @@ export async function renderGradcam(loaded: LoadedModel, input: string | Buffer,
     options.includeImage ? png(picture.data, width, height) : Promise.resolve(undefined),
   ]);
   return {
-    prediction, targetClass: cam.targetClass as 0 | 1, width, height,
+    prediction, targetClass: cam.targetClass as 0 | 1, method, warnings, width, height,
+    modelView: { cam: cam.cam, pixels: seen.data, size: seen.width },
     originalWidth: seen.originalWidth, originalHeight: seen.originalHeight,
     heatmapPng, overlayPng, ...(imagePng ? { imagePng } : {}),
   };

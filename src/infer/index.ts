@@ -11,6 +11,8 @@ export { blend, quantiseMap } from './overlay';
 export { decodeForModel, readPixels, MODEL_FIT, ImageReadError, type ReadOptions } from './model-input';
 export { renderGradcam, DEFAULT_OPACITY, type GradcamOptions, type GradcamPictures } from './gradcam-image';
 export { analyseImage, type Analysis, type AnalyseOptions } from './analyse-image';
+export { inputWarnings, trainingImagesOf, type ImageWarning } from './input-warnings';
+export { explanationFaithfulness } from './explanation-faithfulness';
 export { expandInputs, globToRegExp, type ExpandedInputs } from './expand-inputs';
 export { magnificationFor, type MagnificationChoice } from './file-magnification';
 export { predictFiles, defaultBatchSize, type PredictFilesOptions, type PredictFilesResult, type PredictionRow } from './batch-predict';

@@ -1,11 +1,13 @@
 // Prediction rows as CSV (spreadsheets, R, pandas) or JSON (scripts). Column names are stable:
 // scripts depend on them. The `demo` and `warning` columns carry the synthetic-model notice into
-// every file a demo model's output reaches.
+// every file a demo model's output reaches; `ood_warnings` (codes, `;`-separated) and
+// `ood_messages` (` | `-separated) carry the out-of-distribution warnings.
 import type { PredictFilesResult, PredictionRow } from './batch-predict';
 import { writeFileAtomic } from '../util/atomic-write';
 
 export const CSV_COLUMNS = [
   'path', 'magnification', 'probability_malignant', 'label', 'threshold', 'model_id', 'demo', 'tta', 'gradcam', 'warning', 'error',
+  'ood_warnings', 'ood_messages', 'gradcam_method',
 ] as const;
 
 function csvCell(value: string | number | boolean | null): string {
@@ -19,7 +21,8 @@ function csvCell(value: string | number | boolean | null): string {
 export function predictionsToCsv(rows: readonly PredictionRow[]): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const r of rows) {
-    lines.push([r.path, r.magnification, r.probabilityMalignant, r.label, r.threshold, r.modelId, r.demo, r.tta, r.gradcam, r.warning, r.error]
+    lines.push([r.path, r.magnification, r.probabilityMalignant, r.label, r.threshold, r.modelId, r.demo, r.tta, r.gradcam, r.warning, r.error,
+      r.warnings.map((w) => w.code).join(';'), r.warnings.map((w) => w.message).join(' | '), r.gradcamMethod]
       .map(csvCell).join(','));
   }
   return lines.join('\n') + '\n';

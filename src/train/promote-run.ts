@@ -8,7 +8,7 @@ import { sha256File } from '../util/sha256-file';
 import { removeStaleTemps } from '../util/stale-temp-files';
 import { readRunMetrics } from './evaluate-run';
 import type { InitialWeights } from './initial-weights';
-import { loadRunData, partCounts } from './run-data';
+import { loadRunData, medianImageSize, partCounts } from './run-data';
 import { readRunConfig, runFile } from './run-folder';
 import type { TrainEventHandler } from './train-events';
 
@@ -42,6 +42,7 @@ export async function buildModelCard(runDir: string, modelFile: string, plots: R
       manifestHash: data.manifest.hash,
       splitHash: data.splitHash,
       counts: { train: partCounts(data.parts.train), val: partCounts(data.parts.val), test: partCounts(data.parts.test) },
+      imageSize: medianImageSize(data.parts.train),
     },
     weights: {
       initial: weights.label,

@@ -96,3 +96,9 @@ export function partCounts(entries: readonly ManifestEntry[]): { benign: number;
     patients: new Set(entries.map((e) => e.patient)).size,
   };
 }
+
+/** Median width and height of `entries` (what out-of-distribution warnings compare uploads with). */
+export function medianImageSize(entries: readonly ManifestEntry[]): { width: number; height: number } {
+  const median = (values: number[]): number => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return { width: median(entries.map((e) => e.width)), height: median(entries.map((e) => e.height)) };
+}

@@ -11,6 +11,7 @@ import { analyseImage, type Analysis, ImageReadError, MissingModelError, type Mo
 import { checkImage } from './check-image';
 import { HttpError } from './http-error';
 import { requestMagnification } from './magnification-param';
+import { parseCamMethod } from './method-param';
 import { expectedBodyBytes, listFieldError, readUpload, repeatedFieldError } from './read-upload';
 import type { UploadBudget } from './upload-budget';
 import type { WebOptions } from './web-options';
@@ -25,6 +26,7 @@ export interface AnalysedRequest {
 /** What the client asked for, known even when the analysis is refused (the form shows it again). */
 export interface SubmittedForm {
   mag?: string;
+  method?: string;
 }
 
 const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on']);
@@ -82,13 +84,15 @@ export async function analyseRequest(req: Request, res: Response, ctx: AnalyseCo
       throw err;
     }
     const gradcam = pictures.gradcam ?? TRUE_VALUES.has((param('gradcam') ?? '').toLowerCase());
+    submitted.method = param('method');
+    const method = parseCamMethod(param('method'));
     try {
       const analysis = await place.run(async (signal) => {
         const loaded = await ctx.registry.get(magnification);
         // Loading a model can take seconds: nobody is waiting for this answer any more.
         if (signal.aborted) throw new AbandonedError();
         return analyseImage(loaded, image, {
-          gradcam, includeImage: pictures.includeImage, maxSide: ctx.options.pictureMaxSide, opacity: ctx.options.opacity,
+          gradcam, method, includeImage: pictures.includeImage, maxSide: ctx.options.pictureMaxSide, opacity: ctx.options.opacity,
           limitInputPixels: ctx.options.limitInputPixels, name: 'The uploaded image', signal,
         }).catch((err: unknown) => {
           // The client left mid-way: the analysis stopped before its next step.

@@ -19,8 +19,10 @@ export function apiRoutes(ctx: AnalyseContext): Router {
       modelId: p.modelId,
       demo: p.demo,
       ...(p.warning ? { warning: p.warning } : {}),
+      warnings: analysis.warnings,
       ...(analysis.gradcam ? {
         gradcam: {
+          method: analysis.gradcam.method,
           targetClass: analysis.gradcam.targetClass === 1 ? 'malignant' : 'benign',
           width: analysis.gradcam.width,
           height: analysis.gradcam.height,

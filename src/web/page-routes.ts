@@ -35,13 +35,15 @@ function submittedMagnification(raw: string | undefined): string | undefined {
 
 const dataUrl = (png: Buffer): string => `data:image/png;base64,${png.toString('base64')}`;
 
-function renderForm(req: Request, res: Response, ctx: AnalyseContext, extra: { result?: AnalysedRequest; error?: string; status?: number; selected?: string }): void {
+function renderForm(req: Request, res: Response, ctx: AnalyseContext,
+  extra: { result?: AnalysedRequest; error?: string; status?: number; selected?: string; method?: string }): void {
   const models = ctx.registry.status().map(summariseStatus);
   const result = extra.result;
   const selected = extra.selected ?? result?.magnification ?? (typeof req.query.mag === 'string' ? req.query.mag.toUpperCase() : undefined);
   res.status(extra.status ?? 200).render('index', {
     title: result ? `${result.analysis.prediction.label === 'malignant' ? 'Malignant' : 'Benign'} — analysis` : 'Analyse an image',
     magnifications: MAGNIFICATIONS,
+    method: extra.method ?? result?.analysis.gradcam?.method ?? 'gradcam',
     maxUploadMegabytes: Math.floor(ctx.options.maxUploadBytes / 2 ** 20),
     models,
     selected: MAGNIFICATIONS.find((m) => m === selected) ?? (models.find((m) => m.installed)?.magnification ?? '40X'),
@@ -55,6 +57,8 @@ function renderForm(req: Request, res: Response, ctx: AnalyseContext, extra: { r
       imageUrl: result.analysis.gradcam?.imagePng ? dataUrl(result.analysis.gradcam.imagePng) : undefined,
       overlayUrl: result.analysis.gradcam ? dataUrl(result.analysis.gradcam.overlayPng) : undefined,
       targetClass: result.analysis.gradcam?.targetClass === 1 ? 'malignant' : 'benign',
+      method: result.analysis.gradcam?.method === 'gradcam++' ? 'Grad-CAM++' : 'Grad-CAM',
+      warnings: result.analysis.warnings,
       width: result.analysis.gradcam?.width,
       height: result.analysis.gradcam?.height,
     },
@@ -77,7 +81,9 @@ export function pageRoutes(ctx: AnalyseContext): Router {
       for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
       closeAfterAnswer(req, res);
       // The form shows again with the magnification that was submitted, when it is one.
-      renderForm(req, res, ctx, { error: err.message, status: err.status, selected: submittedMagnification(submitted.mag) });
+      renderForm(req, res, ctx, {
+        error: err.message, status: err.status, selected: submittedMagnification(submitted.mag), method: submitted.method === 'gradcam++' ? 'gradcam++' : undefined,
+      });
     }
   });
 

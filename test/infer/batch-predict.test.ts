@@ -6,6 +6,8 @@ import sharp from 'sharp';
 import {
   CSV_COLUMNS, decodeForModel, dihedral, expandInputs, globToRegExp, ModelRegistry, predictFiles, predictImages, writePredictions,
 } from '../../src/infer';
+import { renderSyntheticPng, syntheticPatients } from '../../src/data';
+import { screenshotPng, transparentPng } from '../helpers/ood-images';
 import { breakhisName, installModel, tissuePng, tmpDir } from './model-fixture';
 
 describe('batch prediction (histoscope predict)', () => {
@@ -112,5 +114,36 @@ describe('batch prediction (histoscope predict)', () => {
     const json = JSON.parse(fs.readFileSync(path.join(out, 'p.json'), 'utf8'));
     expect(json.predictions[0]).to.include.keys('path', 'magnification', 'probabilityMalignant', 'label', 'threshold', 'modelId', 'demo');
     expect(fs.readdirSync(out).filter((f) => f.endsWith('.tmp'))).to.deep.equal([]);
+  });
+
+  it('carries out-of-distribution warnings and the Grad-CAM method into rows, CSV and JSON', async () => {
+    const dir = tmpDir('batch-ood');
+    fs.writeFileSync(path.join(dir, 'screenshot.png'), await screenshotPng());
+    fs.writeFileSync(path.join(dir, 'clear.png'), await transparentPng());
+    fs.writeFileSync(path.join(dir, 'tile.png'), await renderSyntheticPng(syntheticPatients(2, 4)[0], '100X', 1, 700, 460, 4));
+    const out = tmpDir('batch-ood-out');
+    const result = await predictFiles({
+      inputs: [dir], magnification: '100X', registry, gradcamDir: path.join(out, 'cams'), gradcamMethod: 'gradcam++',
+    });
+    const byName = new Map(result.rows.map((r) => [path.basename(r.path), r]));
+    expect(byName.get('screenshot.png')!.warnings.map((w) => w.code)).to.deep.equal(['size', 'not-he']);
+    expect(byName.get('clear.png')!.warnings.map((w) => w.code)).to.deep.equal(['transparent']);
+    expect(byName.get('tile.png')!.warnings).to.deep.equal([]);
+    for (const r of result.rows) {
+      expect(r.error).to.equal('');
+      expect(r.gradcamMethod).to.equal('gradcam++');
+    }
+    await writePredictions(path.join(out, 'p.csv'), result);
+    await writePredictions(path.join(out, 'p.json'), result);
+    const lines = fs.readFileSync(path.join(out, 'p.csv'), 'utf8').trim().split('\n');
+    const header = lines[0].split(',');
+    const screenshotLine = lines.find((l) => l.includes('screenshot.png'))!;
+    expect(header.slice(-3)).to.deep.equal(['ood_warnings', 'ood_messages', 'gradcam_method']);
+    expect(screenshotLine).to.match(/,size;not-he,"?The image is 1280×1150 pixels; the 100X model was trained on 700×460 images.* \| The colours do not look like H&E/);
+    expect(screenshotLine.endsWith(',gradcam++')).to.equal(true);
+    const json = JSON.parse(fs.readFileSync(path.join(out, 'p.json'), 'utf8'));
+    const clear = json.predictions.find((r: { path: string }) => r.path.endsWith('clear.png'));
+    expect(clear.warnings[0]).to.have.keys('code', 'message');
+    expect(clear.warnings[0].code).to.equal('transparent');
   });
 });

@@ -3,6 +3,8 @@ import * as net from 'node:net';
 import sharp from 'sharp';
 
 import { ModelRegistry } from '../../src/infer';
+import { renderSyntheticPng, syntheticPatients } from '../../src/data';
+import { screenshotPng } from '../helpers/ood-images';
 import { breakhisName, installModel, tissuePng, tmpDir } from '../infer/model-fixture';
 import { listen, multipart, pngDeclaring, postImage, type Running } from './http-helpers';
 
@@ -57,12 +59,39 @@ describe('JSON API', () => {
     expect(byName.json.magnification).to.equal('100X');
   });
 
+  it('answers with out-of-distribution warnings and the chosen explanation method', async () => {
+    const shot = multipart([{ name: 'mag', value: '200X' }, { name: 'gradcam', value: '1' }, { name: 'method', value: 'gradcam++' },
+      { name: 'image', file: { name: 'screen.png', type: 'image/png', data: await screenshotPng() } }]);
+    const r = await postImage(`${server.url}/api/predict`, shot.body, shot.type);
+    expect(r.status).to.equal(200);
+    const warnings = r.json.warnings as { code: string; message: string }[];
+    expect(warnings.map((w) => w.code)).to.deep.equal(['size', 'not-he']);
+    expect(warnings[0].message).to.match(/1280×1150 pixels; the 200X model was trained on 700×460 images/);
+    expect((r.json.gradcam as { method: string }).method).to.equal('gradcam++');
+    // In a query "++" arrives as two spaces: still Grad-CAM++, never silently plain Grad-CAM.
+    const tile = await renderSyntheticPng(syntheticPatients(2, 4)[0], '100X', 1, 700, 460, 4);
+    const q = await postImage(`${server.url}/api/predict?mag=200X&gradcam=1&method=gradcam++`, tile, 'image/png');
+    expect(q.json.warnings).to.deep.equal([]);
+    expect((q.json.gradcam as { method: string }).method).to.equal('gradcam++');
+    const plain = await postImage(`${server.url}/api/predict?mag=200X&gradcam=1`, tile, 'image/png');
+    expect((plain.json.gradcam as { method: string }).method).to.equal('gradcam');
+    const tiny = await postImage(`${server.url}/api/predict?mag=200X`, await tissuePng(16, 10, 1), 'image/png');
+    expect(tiny.status).to.equal(200);
+    expect((tiny.json.warnings as { code: string }[]).map((w) => w.code)).to.deep.equal(['tiny']);
+    const unknown = await postImage(`${server.url}/api/predict?mag=200X&method=scorecam`, tile, 'image/png');
+    expect(unknown.status).to.equal(400);
+    expect(unknown.json.error).to.match(/Unknown explanation method "scorecam"\. Choose gradcam or gradcam\+\+/);
+  });
+
   it('lists installed models with their test metrics, and reports health', async () => {
     const models = (await (await fetch(`${server.url}/api/models`)).json()) as { models: Record<string, unknown>[] };
     expect(models.models.map((m) => [m.magnification, m.installed])).to.deep.equal([['40X', false], ['100X', true], ['200X', true], ['400X', false]]);
     const m200 = models.models[2] as { test: Record<string, unknown>; demo: boolean };
     expect(m200.demo).to.equal(false);
     expect(m200.test).to.include.keys('accuracy', 'weightedF1', 'patientLevel', 'confusionMatrix', 'images');
+    // The fixture's test set has 8 patients: a Wilson interval, said in words.
+    expect(m200.test.patientLevel).to.include({ method: 'wilson' });
+    expect((m200.test.patientLevel as { interval: string }).interval).to.match(/^95% Wilson score interval over 8 patients/);
     expect(m200.test.images).to.equal(40);
     expect(models.models[0].message).to.match(/histoscope train/);
     const health = await fetch(`${server.url}/healthz`);

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { ModelRegistry } from '../../src/infer';
+import { transparentPng } from '../helpers/ood-images';
 import { installModel, tissuePng, tmpDir } from '../infer/model-fixture';
 import { listen, multipart, type Running } from './http-helpers';
 
@@ -98,5 +99,21 @@ describe('web pages', () => {
     const refused = await fetch(`${server.url}/`, { method: 'POST', body: bad.body, headers: { 'content-type': bad.type } });
     expect(refused.status).to.equal(415);
     expect(await refused.text()).to.match(/id="error"><strong>Not analysed\.<\/strong> The uploaded file is a text file/);
+  });
+
+  it('offers Grad-CAM++ in the form, and shows warnings and the method on the result', async () => {
+    const page = await (await fetch(`${server.url}/`)).text();
+    expect(page).to.match(/<select id="method" name="method">/);
+    expect(page).to.match(/<option value="gradcam\+\+" >Grad-CAM\+\+<\/option>/);
+    const form = multipart([{ name: 'mag', value: '400X' }, { name: 'method', value: 'gradcam++' },
+      { name: 'image', file: { name: 'x.png', type: 'image/png', data: await transparentPng() } }]);
+    const res = await fetch(`${server.url}/`, { method: 'POST', body: form.body, headers: { 'content-type': form.type } });
+    expect(res.status).to.equal(200);
+    const html = await res.text();
+    expect(html).to.match(/id="warnings"/);
+    expect(html).to.match(/<li data-code="transparent">100% of the image is transparent/);
+    expect(html).to.match(/<figcaption>Grad-CAM\+\+ for <strong>/);
+    expect(html).to.match(/<option value="gradcam\+\+" selected>/);
+    expect(html).to.match(/95% CI [\d.]+%–[\d.]+%\s*\(Wilson, 8 patients\)/);
   });
 });

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createProgress, type Manifest, normaliseMagnification } from '../data';
-import { describeInterval, formatMeanStd } from '../eval';
+import { describeInterval, type FaithfulnessSummary, formatMeanStd } from '../eval';
 import {
   LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, createTrainReporter, evaluateExternal, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
   runSweep, sharedManifest, trainRun, weightsCacheDir, type RunMetrics, type TrainMagnification, type TrainOverrides, type TrainRunResult,
@@ -126,7 +126,20 @@ function finish(results: TrainRunResult[]): void {
   if (results.some((r) => r.status === 'interrupted')) process.exitCode = 130;
 }
 
-function printMetrics(m: RunMetrics | { test: RunMetrics['test']; threshold: number }, json: boolean): void {
+function faithfulnessImages(v: string): number {
+  const n = num('--faithfulness', v)!;
+  if (n < 0) throw invalid('non-negative integer', '--faithfulness', v);
+  return n;
+}
+
+function faithfulnessLines(f: FaithfulnessSummary | undefined): string[] {
+  if (!f) return [];
+  return [`explanation faithfulness on ${f.images} test images (seed ${f.seed}; random order in brackets; ${f.seconds.toFixed(0)} s):`,
+    ...Object.entries(f.methods).map(([method, s]) => `  ${method.padEnd(9)} deletion AUC ${s.deletion.toFixed(3)} [${s.randomDeletion.toFixed(3)}] ` +
+      `(lower is better)  insertion AUC ${s.insertion.toFixed(3)} [${s.randomInsertion.toFixed(3)}] (higher is better)`)];
+}
+
+function printMetrics(m: RunMetrics | { test: RunMetrics['test']; threshold: number; faithfulness?: FaithfulnessSummary }, json: boolean): void {
   if (json) {
     process.stdout.write(JSON.stringify({ event: 'metrics', ...m }) + '\n');
     return;
@@ -144,6 +157,7 @@ function printMetrics(m: RunMetrics | { test: RunMetrics['test']; threshold: num
       `  ROC-AUC ${t.roc.auc === null ? '—' : p(t.roc.auc)}  ECE ${p(t.calibration.ece)}`,
     `patient-level recognition rate ${p(t.patientLevel.recognitionRate)} (${p(t.patientLevel.confidenceInterval.lower)}–${p(t.patientLevel.confidenceInterval.upper)}: ` +
       `${describeInterval(t.patientLevel.confidenceInterval, t.counts.patients)})`,
+    ...faithfulnessLines(m.faithfulness),
   ].join('\n') + '\n');
 }
 
@@ -187,10 +201,14 @@ export function registerTrainCommands(program: Command): void {
     .option('--split <file>', 'test part of this split file instead')
     .option('--data <dir>', 'every image of this folder (at the run\'s magnification) instead')
     .option('--device <d>', 'auto | cpu | cuda | cuda:N')
+    .option('--faithfulness <n>', 'also score Grad-CAM and Grad-CAM++ faithfulness (deletion/insertion AUC) on n seeded test images', '0')
     .option('--json', 'metrics as one JSON line', false)
     .action(action(async (run: string, o: Flags) => {
       const json = o.json === true;
-      const options = { device: o.device as string | undefined, onEvent: json ? undefined : createTrainReporter({ json }) };
+      const options = {
+        device: o.device as string | undefined, onEvent: json ? undefined : createTrainReporter({ json }),
+        faithfulness: faithfulnessImages(o.faithfulness as string),
+      };
       const source = { split: o.split as string | undefined, data: o.data as string | undefined };
       const m = source.split || source.data ? await evaluateExternal(run, { ...options, ...source }) : await evaluateRun(run, options);
       printMetrics(m, json);

@@ -136,3 +136,14 @@ export function meanScores(results: readonly FaithfulnessScores[]): Faithfulness
   const mean = (key: keyof FaithfulnessScores): number => results.reduce((s, r) => s + r[key], 0) / results.length;
   return { deletion: mean('deletion'), insertion: mean('insertion'), randomDeletion: mean('randomDeletion'), randomInsertion: mean('randomInsertion') };
 }
+
+/** Mean faithfulness per explanation method over a seeded sample of test images (evaluate, model card). */
+export interface FaithfulnessSummary {
+  images: number;
+  seed: number;
+  steps: number;
+  /** Keyed by method ('gradcam', 'gradcam++'). */
+  methods: Record<string, FaithfulnessScores>;
+  /** Wall time of the whole sample, for deciding whether to compute it. */
+  seconds: number;
+}

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 
 import type { Magnification } from '../data';
 import type { EvaluationReport } from './evaluation-report';
+import type { FaithfulnessSummary } from './faithfulness';
 
 export const MODEL_CARD_SCHEMA = 1;
 export const MODEL_FILE = 'model.pt';
@@ -51,6 +52,8 @@ export interface ModelCard {
   metrics: {
     test: EvaluationReport;
     validation: { accuracy: number; weightedF1: number; loss: number };
+    /** Explanation faithfulness on a test sample, when `evaluate --faithfulness N` computed it. */
+    faithfulness?: FaithfulnessSummary;
   };
   /** Plot files relative to the card's folder (PNG and SVG), e.g. plots/confusion-matrix.svg. */
   plots: Record<string, string>;

@@ -4,11 +4,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageCache, indexDataset, loadSplit, type ManifestEntry, sharedDecodedCache } from '../data';
-import { evaluatePredictions, selectThreshold, type EvaluationReport, type ThresholdSelection } from '../eval';
+import { evaluatePredictions, type FaithfulnessSummary, selectThreshold, type EvaluationReport, type ThresholdSelection } from '../eval';
 import { Model } from '../native';
 import { writeJsonAtomic } from '../util/atomic-write';
 import { trainingClassWeights } from './class-weights';
 import { weightedCrossEntropy } from './epoch-metrics';
+import { faithfulnessSample } from './faithfulness-sample';
 import { predictEntries, type EntryPrediction } from './predict-entries';
 import type { TrainConfig } from './recipe';
 import { loadRunData } from './run-data';
@@ -27,10 +28,14 @@ export interface RunMetrics {
   test: EvaluationReport;
   plots: PlotFiles;
   evaluatedAt: string;
+  /** Grad-CAM / Grad-CAM++ deletion and insertion AUCs on a seeded test sample, when asked for. */
+  faithfulness?: FaithfulnessSummary;
 }
 
 export interface EvaluateOptions {
   device?: string;
+  /** Test images for the faithfulness score (0 or absent: not computed). */
+  faithfulness?: number;
   onEvent?: TrainEventHandler;
   signal?: AbortSignal;
 }
@@ -91,6 +96,10 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions = {})
     const test = reportOf(await predictEntries(model, data.parts.test, opts), threshold.threshold);
     const plots = await writeRunPlots(runDir, epochs, bestEpoch, test, config.magnification);
     const stoppedEarly = epochs.length < config.maxEpochs;
+    const faithfulness = options.faithfulness ? await faithfulnessSample(model, data.parts.test, {
+      root: data.manifest.root, imageSize: config.imageSize, images: options.faithfulness, seed: config.seed,
+      batchSize: config.evalBatchSize, signal: options.signal,
+    }) : undefined;
     const metrics: RunMetrics = {
       run: path.basename(path.resolve(runDir)),
       magnification: config.magnification,
@@ -102,6 +111,7 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions = {})
       test,
       plots,
       evaluatedAt: new Date().toISOString(),
+      ...(faithfulness ? { faithfulness } : {}),
     };
     await writeJsonAtomic(runFile(runDir, 'metrics'), metrics);
     return metrics;

@@ -53,6 +53,7 @@ export async function buildModelCard(runDir: string, modelFile: string, plots: R
     metrics: {
       test: metrics.test,
       validation: { accuracy: metrics.validation.accuracy, weightedF1: metrics.validation.weightedF1, loss: metrics.validation.loss },
+      ...(metrics.faithfulness ? { faithfulness: metrics.faithfulness } : {}),
     },
     plots,
     run: path.relative(process.cwd(), path.resolve(runDir)) || '.',

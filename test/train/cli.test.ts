@@ -3,7 +3,9 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { registerInferCommands } from '../../src/cli/infer-commands';
 import { readModelCard } from '../../src/eval/model-card';
+import { runCommands } from '../helpers/run-cli';
 import { runCli, syntheticCohort, tmpDir } from './helpers';
 
 const FAST = ['--mag', '100X', '--weights', 'none', '--trainable', 'layer4+fc', '--image-size', '64', '--batch', '8', '--per-class', 'all', '--device', 'cpu'];
@@ -23,9 +25,13 @@ describe('histoscope train | evaluate | promote | sweep | cv', function () {
     const runDir = events.find((e) => e.event === 'run-end')!.runDir!;
     expect(path.dirname(runDir)).to.equal(runs);
 
-    const ev = await runCli('evaluate', runDir);
+    const ev = await runCli('evaluate', runDir, '--faithfulness', '2');
     expect(ev.code, ev.err).to.equal(0);
-    expect(ev.out).to.match(/true malignant\s+\d+\s+\d+/).and.match(/patient-level recognition rate/);
+    expect(ev.out).to.match(/true malignant\s+\d+\s+\d+/).and.match(/patient-level recognition rate [\d.]+ \([\d.]+–[\d.]+: 95% Wilson score interval over \d+ patients/);
+    expect(ev.out).to.match(/explanation faithfulness on 2 test images/).and.match(/gradcam\+\+ +deletion AUC \d\.\d{3} \[\d\.\d{3}\]/);
+    const faith = JSON.parse(fs.readFileSync(path.join(runDir, 'metrics.json'), 'utf8')).faithfulness;
+    expect(faith.images).to.equal(2);
+    expect(Object.keys(faith.methods)).to.deep.equal(['gradcam', 'gradcam++']);
 
     // Another source (here the run's own split file) is scored at the run's threshold, into evaluations/.
     const ext = await runCli('evaluate', runDir, '--split', path.join(runDir, 'split.json'), '--json');
@@ -40,7 +46,29 @@ describe('histoscope train | evaluate | promote | sweep | cv', function () {
     const pr = await runCli('promote', runDir, '--models', models);
     expect(pr.code, pr.err).to.equal(0);
     expect(pr.out).to.match(/DEMO/);
-    expect(readModelCard(path.join(models, '100X')).demo).to.equal(true);
+    const card = readModelCard(path.join(models, '100X'));
+    expect(card.demo).to.equal(true);
+    expect(card.metrics.faithfulness!.images).to.equal(2);
+    // The cohort's 140×92 tiles: what uploads are compared with, so a 140×92 tile gets no size warning below.
+    expect(card.data.imageSize).to.deep.equal({ width: 140, height: 92 });
+
+    // histoscope gradcam with the promoted model: the method, warnings and faithfulness in its JSON.
+    const image = fs.readdirSync(data, { recursive: true, encoding: 'utf8' }).find((f) => /-100-\d+\.png$/.test(f))!;
+    const out = path.join(root, 'cams');
+    fs.mkdirSync(out);
+    const g = await runCommands([registerInferCommands], 'gradcam', path.join(data, image), '--models', models, '--method', 'gradcam++', '--json', '-o', out);
+    expect(g.code, g.err).to.equal(0);
+    const answer = JSON.parse(g.out) as { method: string; warnings: unknown[]; faithfulness: { deletion: number; insertion: number; randomDeletion: number; steps: number } };
+    expect(answer.method).to.equal('gradcam++');
+    expect(answer.warnings).to.deep.equal([]);
+    expect(answer.faithfulness.steps).to.equal(10);
+    for (const v of [answer.faithfulness.deletion, answer.faithfulness.insertion]) expect(v).to.be.within(0, 1);
+    const text = await runCommands([registerInferCommands], 'gradcam', path.join(data, image), '--models', models, '--no-faithfulness', '-o', out);
+    expect(text.code, text.err).to.equal(0);
+    expect(text.out).to.match(/Grad-CAM for (benign|malignant)/).and.not.match(/faithfulness/);
+    const bad = await runCommands([registerInferCommands], 'gradcam', path.join(data, image), '--models', models, '--method', 'scorecam');
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.match(/--method expects gradcam or gradcam\+\+, got "scorecam"/);
   });
 
   it('sweeps a grid and cross-validates, writing tables beside the runs', async () => {

@@ -7,6 +7,9 @@ import { transparentPng } from '../helpers/ood-images';
 import { installModel, tissuePng, tmpDir } from '../infer/model-fixture';
 import { listen, multipart, type Running } from './http-helpers';
 
+/** A card without faithfulness numbers shows no such section. */
+const withoutFaithfulness = (html: string): boolean => !html.includes('id="faithfulness"');
+
 describe('web pages', () => {
   let registry: ModelRegistry;
   let server: Running;
@@ -23,6 +26,11 @@ describe('web pages', () => {
     card.plots = { roc: 'plots/roc.svg', escape: '../../secret.svg' };
     card.recipe.data = '/secret/server/path/BreaKHis_v1';
     card.recipe.runsDir = '/secret/server/runs';
+    card.metrics.faithfulness = {
+      images: 8, seed: 1, steps: 10, seconds: 30,
+      methods: { 'gradcam': { deletion: 0.312, insertion: 0.701, randomDeletion: 0.455, randomInsertion: 0.598 },
+        'gradcam++': { deletion: 0.298, insertion: 0.712, randomDeletion: 0.455, randomInsertion: 0.598 } },
+    };
     fs.writeFileSync(path.join(modelsDir, '400X', 'card.json'), JSON.stringify(card));
     fs.writeFileSync(path.join(modelsDir, 'secret.svg'), '<svg/>');
     registry = new ModelRegistry({ modelsDir });
@@ -71,6 +79,10 @@ describe('web pages', () => {
     expect(html).to.include(`${(100 * card.metrics.test.metrics.accuracy).toFixed(1)}%`);
     expect(html).to.include('BreaKHis_v1').and.not.include('/secret/server');
     expect(html).to.include('/models/400X/plots/roc');
+    expect(html).to.match(/Deletion \/ insertion AUC on 8 test images \(seed 1\)/);
+    expect(html).to.match(/<th scope="row">Grad-CAM\+\+<\/th>\s*<td>0\.298 \[0\.455\]<\/td><td>0\.712 \[0\.598\]<\/td>/);
+    expect(html).to.match(/its interval is a 95% Wilson score interval over 8 patients/);
+    expect(withoutFaithfulness(await (await fetch(`${server.url}/models/100X`)).text())).to.equal(true);
     const demo = await (await fetch(`${server.url}/models/100X`)).text();
     expect(demo).to.include('synthetic images');
     const missing = await fetch(`${server.url}/models/40X`);

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { decodeImage, imageWarnings, listFiles, BREAKHIS_IMAGE_SIZE } from '../src/data';
-import { faithfulness } from '../src/eval';
+import { faithfulness, modelClassProbability } from '../src/eval';
 import { Model } from '../src/native';
 import { transparentPng } from '../test/helpers/ood-images';
 
@@ -68,16 +68,7 @@ async function main(): Promise<void> {
     results.predictMs = (now() - t) / iterations;
     const cam = await model.gradcam(image);
     t = now();
-    await faithfulness(image.data, 224, 224, cam.cam, async (images) => {
-      const out: number[] = [];
-      for (let i = 0; i < images.length; i += 8) {
-        const chunk = images.slice(i, i + 8);
-        const batch = new Uint8Array(chunk.length * 224 * 224 * 3);
-        chunk.forEach((img, k) => batch.set(img, k * 224 * 224 * 3));
-        out.push(...(await model.predict({ data: batch, shape: [chunk.length, 224, 224, 3] })).map((p) => p[1]));
-      }
-      return out;
-    });
+    await faithfulness(image.data, 224, 224, cam.cam, modelClassProbability(model, 224, 1, 8));
     results.faithfulnessMs = now() - t;
     console.log(`Grad-CAM ${results.gradcamMs.toFixed(0)} ms, Grad-CAM++ ${results['gradcam++Ms'].toFixed(0)} ms, one prediction ${results.predictMs.toFixed(0)} ms; ` +
       `faithfulness (44 images, batch 8) ${results.faithfulnessMs.toFixed(0)} ms per explained image`);

@@ -4,11 +4,26 @@
 // (low deletion AUC). Inserting the same pixels onto a blurred copy should make it rise fast (high
 // insertion AUC). The same curves with a seeded random order are the baseline a map must beat.
 // Removed pixels take the blurred copy's value, not black: black edges are themselves evidence.
+import type { Model } from '../native';
 import { mulberry32, shuffle } from '../util/prng';
 import { expectInteger } from '../util/expect';
 
 /** Probability of the explained class for each image (uint8 RGB, HWC, at the given size). */
 export type ClassProbability = (images: readonly Uint8Array[]) => Promise<number[]>;
+
+/** `model`'s probability of class `target` for square images of side `size`, `batchSize` per native call. */
+export function modelClassProbability(model: Model, size: number, target: number, batchSize: number): ClassProbability {
+  return async (images) => {
+    const out: number[] = [];
+    for (let i = 0; i < images.length; i += batchSize) {
+      const chunk = images.slice(i, i + batchSize);
+      const data = new Uint8Array(chunk.length * size * size * 3);
+      chunk.forEach((img, k) => data.set(img, k * size * size * 3));
+      out.push(...(await model.predict({ data, shape: [chunk.length, size, size, 3] })).map((p) => p[target]));
+    }
+    return out;
+  };
+}
 
 export interface FaithfulnessOptions {
   /** Points per curve minus one: 0%, 1/steps, … 100% of the pixels; 10 by default. */

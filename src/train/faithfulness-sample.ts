@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 
 import { decodeImage, type ManifestEntry } from '../data';
-import { faithfulness, type FaithfulnessScores, type FaithfulnessSummary, meanScores } from '../eval';
+import { faithfulness, type FaithfulnessScores, type FaithfulnessSummary, meanScores, modelClassProbability } from '../eval';
 import { CAM_METHODS, type Model } from '../native';
 import { mulberry32, shuffle } from '../util/prng';
 
@@ -23,16 +23,6 @@ export async function faithfulnessSample(model: Model, entries: readonly Manifes
   const started = Date.now();
   const chosen = shuffle(mulberry32(o.seed), entries).slice(0, o.images);
   const size = o.imageSize;
-  const probabilityOf = (target: number) => async (images: readonly Uint8Array[]): Promise<number[]> => {
-    const out: number[] = [];
-    for (let i = 0; i < images.length; i += o.batchSize) {
-      const chunk = images.slice(i, i + o.batchSize);
-      const data = new Uint8Array(chunk.length * size * size * 3);
-      chunk.forEach((img, k) => data.set(img, k * size * size * 3));
-      out.push(...(await model.predict({ data, shape: [chunk.length, size, size, 3] })).map((p) => p[target]));
-    }
-    return out;
-  };
   const scores: Record<string, FaithfulnessScores[]> = Object.fromEntries(CAM_METHODS.map((m) => [m, []]));
   let steps = 0;
   for (const [i, entry] of chosen.entries()) {
@@ -41,7 +31,7 @@ export async function faithfulnessSample(model: Model, entries: readonly Manifes
     const batch = { data: image.data, shape: [1, size, size, 3] as const };
     for (const method of CAM_METHODS) {
       const cam = await model.gradcam(batch, { method });
-      const result = await faithfulness(image.data, size, size, cam.cam, probabilityOf(cam.targetClass), { steps: o.steps, seed: o.seed + i });
+      const result = await faithfulness(image.data, size, size, cam.cam, modelClassProbability(model, size, cam.targetClass, o.batchSize), { steps: o.steps, seed: o.seed + i });
       steps = result.steps;
       scores[method].push(result);
     }

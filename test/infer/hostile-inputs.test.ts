@@ -13,6 +13,7 @@ import sharp from 'sharp';
 import { PREDICT_SOME_FAILED, registerInferCommands } from '../../src/cli/infer-commands';
 import { expandInputs, ModelRegistry, predictFiles, type PredictionRow } from '../../src/infer';
 import { readInputFile } from '../../src/infer/expand-inputs';
+import { screenshotPng } from '../helpers/ood-images';
 import { runCommands } from '../helpers/run-cli';
 import { pngDeclaring } from '../web/http-helpers';
 import { breakhisName, installModel, tissuePng, tmpDir } from './model-fixture';
@@ -137,6 +138,21 @@ describe('hostile inputs: histoscope predict', () => {
     expect(mixed.code).to.equal(PREDICT_SOME_FAILED).and.equal(3);
     expect(mixed.err).to.match(/1 of 3 images predicted \(2 errors\)/);
     expect(fs.readFileSync(out, 'utf8').trim().split('\n')).to.have.length(4);
+  });
+
+  it('prints out-of-distribution warnings on stderr and in the CSV, and takes --method for --gradcam', async () => {
+    fs.writeFileSync(path.join(dir, 'screen.png'), await screenshotPng());
+    const cams = path.join(dir, 'cams-pp');
+    const r = await runCommands([registerInferCommands], 'predict', '--models', modelsDir, '--mag', '100X', at('screen.png'),
+      '--gradcam', cams, '--method', 'gradcam++');
+    expect(r.code, r.err).to.equal(0);
+    expect(r.err).to.match(/1 image may not be like the training images \(column ood_warnings\):\n {2}.*screen\.png: The image is 1280×1150 pixels/);
+    const [header, row] = r.out.trim().split('\n');
+    expect(header).to.match(/,ood_warnings,ood_messages,gradcam_method$/);
+    expect(row).to.match(/,size;not-he,.*,gradcam\+\+$/);
+    const bad = await runCommands([registerInferCommands], 'predict', '--models', modelsDir, '--mag', '100X', at('screen.png'), '--method', 'cam');
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.match(/--method expects gradcam or gradcam\+\+, got "cam"/);
   });
 
   it('takes bash process substitution end to end: histoscope predict <(cat img.png)', async function () {

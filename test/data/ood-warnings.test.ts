@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import sharp from 'sharp';
 
 import {
   BREAKHIS_IMAGE_SIZE, decodeImage, geometryWarnings, imageWarnings, type ImageWarning, listFiles, renderSyntheticPng,
@@ -42,10 +43,18 @@ describe('data: out-of-distribution warnings', function () {
 
   it('warns that a UI screenshot is neither H&E nor the training size', async () => {
     const w = await warningsFor(await screenshotPng());
-    expect(codes(w)).to.include.members(['size', 'not-he']);
+    expect(codes(w)).to.deep.equal(['size', 'not-he', 'uniform']);
     expect(w.find((x) => x.code === 'size')!.message).to.match(/1280×1150 pixels; the 100X model was trained on 700×460 images/);
     // At the training size a screenshot still is not H&E.
-    expect(codes(await warningsFor(await screenshotPng(700, 460)))).to.deep.equal(['not-he']);
+    expect(codes(await warningsFor(await screenshotPng(700, 460)))).to.deep.equal(['not-he', 'uniform']);
+  });
+
+  it('warns on a screenshot of a page that shows tissue: its drawn areas have no sensor noise', async () => {
+    const tissue = await renderSyntheticPng(syntheticPatients(2, 3)[1], '100X', 1, 350, 230, 3);
+    const page = await sharp(await screenshotPng(700, 460)).composite([{ input: tissue, left: 300, top: 200 }]).png().toBuffer();
+    const w = await warningsFor(page);
+    expect(codes(w)).to.include('uniform');
+    expect(w.find((x) => x.code === 'uniform')!.message).to.match(/^\d+% of neighbouring pixels have exactly the same colour/);
   });
 
   it('warns on photos and flat colours, H&E-pink flat colour included', async () => {

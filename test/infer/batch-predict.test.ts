@@ -126,7 +126,7 @@ describe('batch prediction (histoscope predict)', () => {
       inputs: [dir], magnification: '100X', registry, gradcamDir: path.join(out, 'cams'), gradcamMethod: 'gradcam++',
     });
     const byName = new Map(result.rows.map((r) => [path.basename(r.path), r]));
-    expect(byName.get('screenshot.png')!.warnings.map((w) => w.code)).to.deep.equal(['size', 'not-he']);
+    expect(byName.get('screenshot.png')!.warnings.map((w) => w.code)).to.deep.equal(['size', 'not-he', 'uniform']);
     expect(byName.get('clear.png')!.warnings.map((w) => w.code)).to.deep.equal(['transparent']);
     expect(byName.get('tile.png')!.warnings).to.deep.equal([]);
     for (const r of result.rows) {
@@ -139,7 +139,7 @@ describe('batch prediction (histoscope predict)', () => {
     const header = lines[0].split(',');
     const screenshotLine = lines.find((l) => l.includes('screenshot.png'))!;
     expect(header.slice(-3)).to.deep.equal(['ood_warnings', 'ood_messages', 'gradcam_method']);
-    expect(screenshotLine).to.match(/,size;not-he,"?The image is 1280×1150 pixels; the 100X model was trained on 700×460 images.* \| The colours do not look like H&E/);
+    expect(screenshotLine).to.match(/,size;not-he;uniform,"?The image is 1280×1150 pixels; the 100X model was trained on 700×460 images.* \| The colours do not look like H&E/);
     expect(screenshotLine.endsWith(',gradcam++')).to.equal(true);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'p.json'), 'utf8'));
     const clear = json.predictions.find((r: { path: string }) => r.path.endsWith('clear.png'));

@@ -149,7 +149,7 @@ describe('hostile inputs: histoscope predict', () => {
     expect(r.err).to.match(/1 image may not be like the training images \(column ood_warnings\):\n {2}.*screen\.png: The image is 1280×1150 pixels/);
     const [header, row] = r.out.trim().split('\n');
     expect(header).to.match(/,ood_warnings,ood_messages,gradcam_method$/);
-    expect(row).to.match(/,size;not-he,.*,gradcam\+\+$/);
+    expect(row).to.match(/,size;not-he;uniform,.*,gradcam\+\+$/);
     const bad = await runCommands([registerInferCommands], 'predict', '--models', modelsDir, '--mag', '100X', at('screen.png'), '--method', 'cam');
     expect(bad.code).to.equal(1);
     expect(bad.err).to.match(/--method expects gradcam or gradcam\+\+, got "cam"/);

@@ -66,7 +66,7 @@ describe('parity with torchvision resnet50 (fp32, CPU)', function () {
       expect(reference.cams.map((c) => c.method)).to.include.members(['gradcam', 'gradcam++']);
       for (const expected of reference.cams) {
         const size = 224 * 224 * 3;
-        const image = { data: images.subarray(expected.image * size, (expected.image + 1) * size), shape: [1, 224, 224, 3] };
+        const image = { data: images.subarray(expected.image * size, (expected.image + 1) * size), shape: [1, 224, 224, 3] as const };
         const cam = await model.gradcam(image, { targetClass: expected.targetClass, method: expected.method });
         expect(maxAbsDiff(cam.cam, expected.cam), `${expected.method} image ${expected.image}`).to.be.at.most(1e-3);
       }

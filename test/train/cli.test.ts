@@ -49,7 +49,7 @@ describe('histoscope train | evaluate | promote | sweep | cv', function () {
     const card = readModelCard(path.join(models, '100X'));
     expect(card.demo).to.equal(true);
     expect(card.metrics.faithfulness!.images).to.equal(2);
-    // The cohort's 140×92 tiles: what uploads are compared with, so a 140×92 tile gets no size warning below.
+    // The cohort's 140×92 tiles: what uploads are compared with.
     expect(card.data.imageSize).to.deep.equal({ width: 140, height: 92 });
 
     // histoscope gradcam with the promoted model: the method, warnings and faithfulness in its JSON.
@@ -60,7 +60,8 @@ describe('histoscope train | evaluate | promote | sweep | cv', function () {
     expect(g.code, g.err).to.equal(0);
     const answer = JSON.parse(g.out) as { method: string; warnings: unknown[]; faithfulness: { deletion: number; insertion: number; randomDeletion: number; steps: number } };
     expect(answer.method).to.equal('gradcam++');
-    expect(answer.warnings).to.deep.equal([]);
+    // The tile is the training size, so no size warning (its content, upsampled from 140×92, may be smooth).
+    expect((answer.warnings as { code: string }[]).map((w) => w.code)).to.not.include('size');
     expect(answer.faithfulness.steps).to.equal(10);
     for (const v of [answer.faithfulness.deletion, answer.faithfulness.insertion]) expect(v).to.be.within(0, 1);
     const text = await runCommands([registerInferCommands], 'gradcam', path.join(data, image), '--models', models, '--no-faithfulness', '-o', out);

@@ -65,7 +65,7 @@ describe('JSON API', () => {
     const r = await postImage(`${server.url}/api/predict`, shot.body, shot.type);
     expect(r.status).to.equal(200);
     const warnings = r.json.warnings as { code: string; message: string }[];
-    expect(warnings.map((w) => w.code)).to.deep.equal(['size', 'not-he']);
+    expect(warnings.map((w) => w.code)).to.deep.equal(['size', 'not-he', 'uniform']);
     expect(warnings[0].message).to.match(/1280×1150 pixels; the 200X model was trained on 700×460 images/);
     expect((r.json.gradcam as { method: string }).method).to.equal('gradcam++');
     // In a query "++" arrives as two spaces: still Grad-CAM++, never silently plain Grad-CAM.

@@ -3,7 +3,7 @@
 // have the fine texture of a micrograph rather than flat colour or a smooth gradient. Thresholds
 // are set below the lowest value over the 312 real BreakHis images of /work/shared/data (at least
 // half of it, or a clear gap), so real tissue never warns: tissue 0.059, H&E share 0.65 of tissue
-// pixels, texture 4.2 grey levels (minimum over that sample).
+// pixels, texture 4.2 grey levels (minimum over that sample), identical neighbours 0.21 (maximum).
 import type { ImageWarning, RgbPixels } from './ood-types';
 import { stainFeatures, type StainFeatures } from './stain-features';
 
@@ -13,6 +13,9 @@ export const MIN_TISSUE = 0.02;
 export const MIN_STAIN = 0.5;
 /** Below this mean neighbour difference the image is flat colour or a gradient (sample minimum 4.2). */
 export const MIN_TEXTURE = 2;
+
+/** Above this share of identical neighbours the image is mostly drawn areas (sample maximum 0.21, a screenshot 0.73). */
+export const MAX_UNIFORM = 0.45;
 
 const percent = (x: number): string => `${Math.round(100 * x)}%`;
 
@@ -35,6 +38,12 @@ export function contentWarnings(features: StainFeatures): ImageWarning[] {
     warnings.push({
       code: 'flat',
       message: 'The image has almost no fine texture (flat colour or a smooth gradient), unlike a micrograph of tissue.',
+    });
+  } else if (features.uniformShare > MAX_UNIFORM) {
+    warnings.push({
+      code: 'uniform',
+      message: `${percent(features.uniformShare)} of neighbouring pixels have exactly the same colour, as in screenshots and drawings; ` +
+        'a micrograph has sensor noise everywhere.',
     });
   }
   return warnings;

@@ -1,13 +1,21 @@
 // Out-of-distribution warnings for one image: shape (from the header), transparency (only images
-// with an alpha channel pay for reading it) and content (from the pixels the model sees). They
+// with an alpha channel pay for reading it) and content (from the pixels the model sees, at
+// 224 × 224 squashed like training; other model sizes pay for one more decode). They
 // warn; they never refuse an image that decodes. A degenerate or transparent image gets only its
 // shape or transparency warning: judging the colours of what the model sees then means nothing.
 import sharp from 'sharp';
 
+import { decodeImage } from '../decode-image';
 import { contentWarnings } from './content-checks';
 import { geometryWarnings } from './geometry-checks';
 import type { ImageWarning, RgbPixels, TrainingImages } from './ood-types';
 import { stainFeatures } from './stain-features';
+
+/**
+ * Side of the square the content thresholds were tuned at (the study's model input). Pixels of
+ * another size (a model trained at 64 px) are decoded again at this size for the content checks.
+ */
+export const ANALYSIS_SIZE = 224;
 
 /** Share of (mostly) transparent pixels above which an image is called transparent. */
 export const MAX_TRANSPARENT = 0.5;
@@ -47,5 +55,7 @@ export async function imageWarnings(input: string | Buffer, pixels: RgbPixels, o
       }];
     }
   }
-  return [...shape, ...contentWarnings(stainFeatures(pixels))];
+  const seen = pixels.width === ANALYSIS_SIZE && pixels.height === ANALYSIS_SIZE ? pixels
+    : await decodeImage(input, { size: ANALYSIS_SIZE, fit: 'fill', limitInputPixels: options.limitInputPixels });
+  return [...shape, ...contentWarnings(stainFeatures(seen))];
 }

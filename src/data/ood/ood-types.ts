@@ -7,7 +7,7 @@ export interface RgbPixels {
   height: number;
 }
 
-export type ImageWarningCode = 'tiny' | 'strip' | 'transparent' | 'size' | 'no-tissue' | 'not-he' | 'flat';
+export type ImageWarningCode = 'tiny' | 'strip' | 'transparent' | 'size' | 'no-tissue' | 'not-he' | 'flat' | 'uniform';
 
 /** A reason to doubt an answer; the image is still analysed. */
 export interface ImageWarning {

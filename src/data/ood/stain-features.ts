@@ -24,6 +24,8 @@ export interface StainFeatures {
   texture: number;
   /** Distinct colours at 5 bits per channel, as a share of 32768: tiny for flat colours and UI. */
   colourVariety: number;
+  /** Share of horizontal neighbours with exactly the same RGB: UI and drawings are mostly that, micrographs have sensor noise. */
+  uniformShare: number;
 }
 
 function unit(v: number[]): number[] {
@@ -63,6 +65,7 @@ export function stainFeatures(image: RgbPixels): StainFeatures {
   let stained = 0;
   let texture = 0;
   let pairs = 0;
+  let same = 0;
   const colours = new Uint8Array(32768);
   let distinct = 0;
   for (let i = 0; i < pixels; i++) {
@@ -77,6 +80,7 @@ export function stainFeatures(image: RgbPixels): StainFeatures {
     if ((i + 1) % width !== 0) {
       const j = 3 * (i + 1);
       texture += Math.abs(r + g + b - data[j] - data[j + 1] - data[j + 2]) / 3;
+      if (r === data[j] && g === data[j + 1] && b === data[j + 2]) same++;
       pairs++;
     }
     const odR = OD[r];
@@ -91,5 +95,6 @@ export function stainFeatures(image: RgbPixels): StainFeatures {
     stainFraction: tissue > 0 ? stained / tissue : 0,
     texture: pairs > 0 ? texture / pairs : 0,
     colourVariety: distinct / 32768,
+    uniformShare: pairs > 0 ? same / pairs : 0,
   };
 }

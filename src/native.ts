@@ -153,8 +153,11 @@ interface Addon {
   libtorchVersion: string;
 }
 
-const ADDON_PATH = path.resolve(__dirname, '..', ...(path.basename(path.resolve(__dirname, '..')) === 'dist' ? ['..'] : []),
-  'build', 'Release', 'histoscope.node');
+// src/native.ts (tsx) or dist/src/native.js (compiled): build/ is one or two levels up. Looking for
+// the file, not at folder names, keeps a checkout that is itself called `dist` working.
+const ADDON_CANDIDATES = [['..'], ['..', '..']].map((up) => path.resolve(__dirname, ...up, 'build', 'Release', 'histoscope.node'));
+const ADDON_PATH = ADDON_CANDIDATES.find((p) => fs.existsSync(p)) ??
+  ADDON_CANDIDATES[path.basename(path.resolve(__dirname, '..')) === 'dist' ? 1 : 0];
 
 let addon: Addon | undefined;
 function native(): Addon {

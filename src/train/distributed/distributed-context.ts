@@ -12,7 +12,7 @@ export interface DistributedSettings {
 }
 
 export class DistributedContext {
-  private constructor(readonly env: DistributedEnv, readonly group: ProcessGroup) {}
+  private constructor(readonly env: DistributedEnv, readonly backend: DistBackend, readonly group: ProcessGroup) {}
 
   static async join(settings: DistributedSettings, configHash: string): Promise<DistributedContext> {
     const { env } = settings;
@@ -20,7 +20,7 @@ export class DistributedContext {
       backend: settings.backend, masterAddr: env.masterAddr, masterPort: env.masterPort, rank: env.rank,
       worldSize: env.worldSize, localRank: env.localRank, timeoutMs: Math.round(settings.timeoutSeconds * 1000), configHash,
     });
-    return new DistributedContext(env, group);
+    return new DistributedContext(env, settings.backend, group);
   }
 
   get rank(): number {
@@ -62,6 +62,11 @@ export class DistributedContext {
   /** Every rank's share of per-item results, back in the list's order. */
   async gatherShards<T>(mine: readonly T[]): Promise<T[]> {
     return interleave(await this.allgatherJson(mine));
+  }
+
+  /** The device this rank trains on: NCCL drives one GPU per rank, chosen by LOCAL_RANK as torchrun users expect. */
+  device(configured: string): string {
+    return this.backend === 'nccl' ? `cuda:${this.env.localRank}` : configured;
   }
 
   attach(model: Model): Promise<void> {

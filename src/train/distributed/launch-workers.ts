@@ -54,21 +54,20 @@ export async function launchWorkers(o: LaunchOptions): Promise<LaunchResult> {
     }, (o.stopGraceSeconds ?? 30) * 1000);
     timer.unref();
   };
-  // Ctrl-C: workers get SIGINT (their own handlers stop at a batch boundary); a second one kills.
-  let interrupts = 0;
+  // Ctrl-C reaches only the launcher (workers run in their own process group) and is passed on
+  // once: workers stop together at a batch boundary; a second Ctrl-C makes them quit at once.
   const onSignal = (signal: NodeJS.Signals): void => {
-    interrupts++;
     stopping = true;
-    if (interrupts > 1) stopOthers('SIGKILL');
-    else for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
 
   const exits = [];
   for (let rank = 0; rank < o.nprocPerNode; rank++) {
     const d: DistributedEnv = { rank, worldSize: o.nprocPerNode, localRank: rank, localWorldSize: o.nprocPerNode, masterAddr, masterPort };
-    const child = spawn(o.command, o.args, { stdio: 'inherit', env: { ...base, ...distributedEnvVariables(d) } });
+    const child = spawn(o.command, o.args, { stdio: 'inherit', detached: true, env: { ...base, ...distributedEnvVariables(d) } });
     children.push(child);
     exits.push(new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
@@ -96,6 +95,7 @@ export async function launchWorkers(o: LaunchOptions): Promise<LaunchResult> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
   }
   return failure ?? { exitCode: 0 };
 }

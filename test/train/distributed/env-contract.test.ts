@@ -11,7 +11,9 @@ describe('distributed: environment contract, sharding, config hash', () => {
     expect(readDistributedEnv({})).to.equal(null);
     expect(readDistributedEnv(full)).to.deep.equal({ rank: 3, worldSize: 8, localRank: 1, localWorldSize: 2, masterAddr: 'node01', masterPort: 29500 });
     // srun-style: no local pair means one process per node.
-    const { LOCAL_RANK: _r, LOCAL_WORLD_SIZE: _w, ...bare } = full;
+    const bare: NodeJS.ProcessEnv = { ...full };
+    delete bare.LOCAL_RANK;
+    delete bare.LOCAL_WORLD_SIZE;
     expect(readDistributedEnv(bare)).to.include({ localRank: 0, localWorldSize: 1 });
   });
 

@@ -239,6 +239,16 @@ std::string ProcessGroup::diagnose(const std::string& what, const std::string& c
   }
 }
 
+void ProcessGroup::complete(const std::string& what, const std::function<c10::intrusive_ptr<CollectiveWork>()>& launch) {
+  c10::intrusive_ptr<CollectiveWork> work;
+  try {
+    work = launch();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(diagnose(what, firstLine(e.what())));
+  }
+  wait(work, what);
+}
+
 void ProcessGroup::wait(const c10::intrusive_ptr<CollectiveWork>& work, const std::string& what) {
   try {
     work->wait();
@@ -252,35 +262,17 @@ c10::intrusive_ptr<CollectiveWork> ProcessGroup::allreduceSumAsync(std::vector<a
 }
 
 void ProcessGroup::allreduceSum(std::vector<at::Tensor>& tensors) {
-  c10::intrusive_ptr<CollectiveWork> work;
-  try {
-    work = backend_->allreduce(tensors);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(diagnose("an all-reduce", firstLine(e.what())));
-  }
-  wait(work, "an all-reduce");
+  complete("an all-reduce", [&] { return backend_->allreduce(tensors); });
 }
 
 void ProcessGroup::broadcast(std::vector<at::Tensor>& tensors, int root) {
   c10d::BroadcastOptions options;
   options.rootRank = root;
-  c10::intrusive_ptr<CollectiveWork> work;
-  try {
-    work = backend_->broadcast(tensors, options);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(diagnose("a broadcast", firstLine(e.what())));
-  }
-  wait(work, "a broadcast");
+  complete("a broadcast", [&] { return backend_->broadcast(tensors, options); });
 }
 
 void ProcessGroup::barrier() {
-  c10::intrusive_ptr<CollectiveWork> work;
-  try {
-    work = backend_->barrier();
-  } catch (const std::exception& e) {
-    throw std::runtime_error(diagnose("a barrier", firstLine(e.what())));
-  }
-  wait(work, "a barrier");
+  complete("a barrier", [&] { return backend_->barrier(); });
 }
 
 std::vector<std::vector<uint8_t>> ProcessGroup::allgatherBytes(const std::vector<uint8_t>& bytes) {
@@ -297,13 +289,7 @@ std::vector<std::vector<uint8_t>> ProcessGroup::allgatherBytes(const std::vector
   std::vector<at::Tensor> input{padded.to(device_)};
   std::vector<std::vector<at::Tensor>> output(1);
   for (int r = 0; r < n; ++r) output[0].push_back(torch::empty({longest}, onDevice.dtype(torch::kUInt8)));
-  c10::intrusive_ptr<CollectiveWork> work;
-  try {
-    work = backend_->allgather(output, input);
-  } catch (const std::exception& e) {
-    throw std::runtime_error(diagnose("an all-gather", firstLine(e.what())));
-  }
-  wait(work, "an all-gather");
+  complete("an all-gather", [&] { return backend_->allgather(output, input); });
   std::vector<std::vector<uint8_t>> result(n);
   for (int r = 0; r < n; ++r) {
     auto host = output[0][r].to(torch::kCPU).contiguous();

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -66,6 +67,8 @@ class ProcessGroup {
   ProcessGroup(const ProcessGroupOptions& options, c10::intrusive_ptr<c10d::Store> store,
                c10::intrusive_ptr<CollectiveBackend> backend, c10::Device device);
   void startHeartbeat();
+  // Launches a collective and waits for it; failures to launch or to finish are diagnosed alike.
+  void complete(const std::string& what, const std::function<c10::intrusive_ptr<CollectiveWork>()>& launch);
   // What went wrong with a failed collective, naming dead or stalled ranks from their heartbeats.
   std::string diagnose(const std::string& what, const std::string& cause);
 

@@ -3,7 +3,8 @@
 # installs packages that are missing. Needs root (or sudo) for apt-get.
 set -euo pipefail
 
-packages=(cmake g++ make libtorch-dev python3-torch python3-torchvision)
+# libgloo-dev: headers for c10d's Gloo backend (distributed training on CPUs); the library is in libtorch.
+packages=(cmake g++ make libtorch-dev libgloo-dev python3-torch python3-torchvision)
 # Chromium drives the browser test of the web UI; skip it with HISTOSCOPE_NO_BROWSER=1.
 if [ "${HISTOSCOPE_NO_BROWSER:-0}" != "1" ]; then packages+=(chromium); fi
 

@@ -53,6 +53,8 @@ export interface AugmentOptions {
   fill?: RotationFill;
   /** Same seed, same augmentation, on any device. */
   seed: number;
+  /** One seed per image (overrides `seed`): an image is augmented alike in any batch or rank. */
+  sampleSeeds?: number[];
 }
 
 export interface TrainStepOptions {
@@ -108,6 +110,7 @@ interface NativeModelHandle {
   trainStepStored(store: NativeImageStoreHandle, rows: Int32Array, labels: Int32Array,
     options: { classWeights?: number[]; augment?: AugmentOptions }): Promise<{ loss: number; logits: Float32Array }>;
   setLearningRate(rate: number): Promise<void>;
+  trainableParameters(): Promise<Float32Array>;
   info(): ModelInfo;
   dispose(): void;
 }
@@ -126,7 +129,20 @@ interface NativeImageStoreHandle {
   dispose(): void;
 }
 
+interface NativeProcessGroupHandle {
+  allgatherBytes(bytes: Uint8Array): Promise<Buffer[]>;
+  broadcastBytes(bytes: Uint8Array, root: number): Promise<Buffer>;
+  barrier(): Promise<void>;
+  attachModel(model: NativeModelHandle, bucketBytes: number): Promise<void>;
+  stepWithoutImages(model: NativeModelHandle): Promise<{ loss: number }>;
+  close(): void;
+}
+
 interface Addon {
+  NativeProcessGroup: {
+    create(options: Required<ProcessGroupOptions>): Promise<NativeProcessGroupHandle>;
+    backendAvailable(backend: string): boolean;
+  };
   NativeImageStore: {
     create(count: number, height: number, width: number, device: string): Promise<NativeImageStoreHandle>;
   };
@@ -140,8 +156,11 @@ interface Addon {
   libtorchVersion: string;
 }
 
-const ADDON_PATH = path.resolve(__dirname, '..', ...(path.basename(path.resolve(__dirname, '..')) === 'dist' ? ['..'] : []),
-  'build', 'Release', 'histoscope.node');
+// src/native.ts (tsx) or dist/src/native.js (compiled): build/ is one or two levels up. Looking for
+// the file, not at folder names, keeps a checkout that is itself called `dist` working.
+const ADDON_CANDIDATES = [['..'], ['..', '..']].map((up) => path.resolve(__dirname, ...up, 'build', 'Release', 'histoscope.node'));
+const ADDON_PATH = ADDON_CANDIDATES.find((p) => fs.existsSync(p)) ??
+  ADDON_CANDIDATES[path.basename(path.resolve(__dirname, '..')) === 'dist' ? 1 : 0];
 
 let addon: Addon | undefined;
 function native(): Addon {
@@ -315,6 +334,10 @@ export class Model {
     if (options.augment) {
       const a = options.augment;
       expectInteger(a.seed, 'augment.seed', 0, Number.MAX_SAFE_INTEGER);
+      if (a.sampleSeeds !== undefined) {
+        if (a.sampleSeeds.length !== count) throw invalid(`${count} augmentation seeds`, 'augment.sampleSeeds', a.sampleSeeds);
+        a.sampleSeeds.forEach((seed, i) => expectInteger(seed, `augment.sampleSeeds[${i}]`, 0, Number.MAX_SAFE_INTEGER));
+      }
       if (a.maxRotationDegrees !== undefined) expectNumber(a.maxRotationDegrees, 'augment.maxRotationDegrees', 0, 180);
       if (a.fill !== undefined) expectOneOf(a.fill, 'augment.fill', ROTATION_FILLS);
       native.augment = a;
@@ -342,8 +365,19 @@ export class Model {
     await call(() => handle.save(target, JSON.stringify(options.metadata ?? {}), epoch));
   }
 
+  /** Every trainable parameter's values, flattened in order (what equivalence tests compare). */
+  trainableParameters(): Promise<Float32Array> {
+    const handle = this.live();
+    return call(() => handle.trainableParameters());
+  }
+
   info(): ModelInfo {
     return this.live().info();
+  }
+
+  /** @internal The native handle, for ProcessGroup.attach. */
+  nativeHandle(): NativeModelHandle {
+    return this.live();
   }
 
   /** Frees the model's memory once calls already running finish; later calls are rejected. */
@@ -432,4 +466,93 @@ export function cudaAvailable(): boolean {
 
 export function libtorchVersion(): string {
   return native().libtorchVersion;
+}
+
+export const DIST_BACKENDS = ['gloo', 'nccl'] as const;
+export type DistBackend = (typeof DIST_BACKENDS)[number];
+
+export interface ProcessGroupOptions {
+  backend: DistBackend;
+  masterAddr: string;
+  masterPort: number;
+  rank: number;
+  worldSize: number;
+  /** NCCL: the CUDA device index this rank drives. */
+  localRank?: number;
+  /** Rendezvous and collective timeout. */
+  timeoutMs: number;
+  /** Must be equal on every rank, or joining fails naming the rank that differs. */
+  configHash: string;
+}
+
+/**
+ * This process's membership of a data-parallel world (c10d: TCPStore rendezvous, Gloo on the CPU,
+ * NCCL on CUDA). Every call is a collective: all ranks make the same calls in the same order.
+ */
+export class ProcessGroup {
+  private handle: NativeProcessGroupHandle | null;
+
+  private constructor(handle: NativeProcessGroupHandle, readonly rank: number, readonly worldSize: number) {
+    this.handle = handle;
+  }
+
+  /** Whether this build has `backend` (Gloo needs gloo's headers at build time, NCCL a CUDA libtorch). */
+  static backendAvailable(backend: DistBackend): boolean {
+    return native().NativeProcessGroup.backendAvailable(expectOneOf(backend, 'backend', DIST_BACKENDS));
+  }
+
+  /** Joins the world; resolves when every rank has joined with the same world size and config hash. */
+  static async create(o: ProcessGroupOptions): Promise<ProcessGroup> {
+    expectOneOf(o.backend, 'backend', DIST_BACKENDS);
+    expectString(o.masterAddr, 'MASTER_ADDR');
+    expectInteger(o.masterPort, 'MASTER_PORT', 1, 65535);
+    expectInteger(o.worldSize, 'WORLD_SIZE', 1, 65536);
+    expectInteger(o.rank, 'RANK', 0, o.worldSize - 1);
+    expectInteger(o.localRank ?? 0, 'LOCAL_RANK', 0, 65535);
+    expectInteger(o.timeoutMs, 'timeoutMs', 1, 2 ** 31 - 1);
+    expectString(o.configHash, 'configHash');
+    const handle = await call(() => native().NativeProcessGroup.create({ ...o, localRank: o.localRank ?? 0 }));
+    return new ProcessGroup(handle, o.rank, o.worldSize);
+  }
+
+  private live(): NativeProcessGroupHandle {
+    if (!this.handle) throw new Error('This process group was closed.');
+    return this.handle;
+  }
+
+  /** Every rank's bytes, in rank order. */
+  allgatherBytes(bytes: Uint8Array): Promise<Buffer[]> {
+    const handle = this.live();
+    return call(() => handle.allgatherBytes(bytes));
+  }
+
+  /** `root`'s bytes on every rank (the others' argument is ignored). */
+  broadcastBytes(bytes: Uint8Array, root = 0): Promise<Buffer> {
+    expectInteger(root, 'root', 0, this.worldSize - 1);
+    const handle = this.live();
+    return call(() => handle.broadcastBytes(bytes, root));
+  }
+
+  barrier(): Promise<void> {
+    const handle = this.live();
+    return call(() => handle.barrier());
+  }
+
+  /** Copies rank 0's weights to `model`; from then on its train steps are this rank's share of a global batch. */
+  attach(model: Model, bucketBytes = 25 * 2 ** 20): Promise<void> {
+    expectInteger(bucketBytes, 'bucketBytes', 1);
+    const [handle, modelHandle] = [this.live(), model.nativeHandle()];
+    return call(() => handle.attachModel(modelHandle, bucketBytes));
+  }
+
+  /** This rank's part of a train step in which it has no images (a short last global batch). */
+  stepWithoutImages(model: Model): Promise<{ loss: number }> {
+    const [handle, modelHandle] = [this.live(), model.nativeHandle()];
+    return call(() => handle.stepWithoutImages(modelHandle));
+  }
+
+  close(): void {
+    this.handle?.close();
+    this.handle = null;
+  }
 }

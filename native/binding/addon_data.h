@@ -9,6 +9,7 @@ namespace histoscope::binding {
 struct AddonData {
   Napi::FunctionReference model_constructor;
   Napi::FunctionReference store_constructor;
+  Napi::FunctionReference process_group_constructor;
 };
 
 inline AddonData& addonData(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

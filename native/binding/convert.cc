@@ -121,6 +121,16 @@ AugmentOptions readAugmentOptions(const Napi::Object& object) {
   if (present(object, "maxRotationDegrees")) options.max_rotation_degrees = numberField(object, "maxRotationDegrees");
   if (present(object, "fill")) options.fill = parseRotationFill(readString(object.Get("fill"), "fill"));
   if (present(object, "seed")) options.seed = static_cast<uint64_t>(integerField(object, "seed"));
+  if (present(object, "sampleSeeds")) {
+    auto seeds = object.Get("sampleSeeds");
+    if (!seeds.IsArray()) typeError(object.Env(), "Expected an array of integers for sampleSeeds.");
+    auto array = seeds.As<Napi::Array>();
+    for (uint32_t i = 0; i < array.Length(); ++i) {
+      auto seed = array.Get(i);
+      if (!seed.IsNumber()) typeError(object.Env(), "Expected an array of integers for sampleSeeds.");
+      options.sample_seeds.push_back(static_cast<uint64_t>(seed.As<Napi::Number>().Int64Value()));
+    }
+  }
   return options;
 }
 

@@ -38,6 +38,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
        InstanceMethod<&ModelWrap::TrainStep>("trainStep"),
        InstanceMethod<&ModelWrap::TrainStepStored>("trainStepStored"),
        InstanceMethod<&ModelWrap::SetLearningRate>("setLearningRate"),
+       InstanceMethod<&ModelWrap::TrainableParameters>("trainableParameters"),
        InstanceMethod<&ModelWrap::Gradcam>("gradcam"), InstanceMethod<&ModelWrap::Save>("save"),
        InstanceMethod<&ModelWrap::Info>("info"), InstanceMethod<&ModelWrap::Dispose>("dispose")});
   addonData(env).model_constructor = Napi::Persistent(ctor);
@@ -217,6 +218,24 @@ Napi::Value ModelWrap::PredictStored(const Napi::CallbackInfo& info) {
 }
 
 // setLearningRate(lr): queued behind the calls before it, so a schedule applies between steps.
+std::shared_ptr<Classifier> ModelWrap::FromValue(const Napi::Value& value, const char* what) {
+  auto env = value.Env();
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(addonData(env).model_constructor.Value())) {
+    throw Napi::TypeError::New(env, std::string("Expected a NativeModel for ") + what + ".");
+  }
+  return Napi::ObjectWrap<ModelWrap>::Unwrap(value.As<Napi::Object>())->live(env);
+}
+
+// trainableParameters() -> Promise<Float32Array>: every trainable value, flattened in order.
+Napi::Value ModelWrap::TrainableParameters(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto classifier = live(env);
+  return ComputeTask<torch::Tensor>::Start(
+      env, "histoscope.trainableParameters", [classifier] { return classifier->trainableValues(); },
+      [](Napi::Env env, torch::Tensor& values) { return toFloat32Array(env, values); },
+      {Value()});
+}
+
 Napi::Value ModelWrap::SetLearningRate(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {

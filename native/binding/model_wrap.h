@@ -18,6 +18,9 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 
   explicit ModelWrap(const Napi::CallbackInfo& info);
 
+  // The classifier behind a JS value, or a TypeError naming `what` (a disposed model: an Error).
+  static std::shared_ptr<Classifier> FromValue(const Napi::Value& value, const char* what);
+
  private:
   static Napi::Value Create(const Napi::CallbackInfo& info);
   static Napi::Value Load(const Napi::CallbackInfo& info);
@@ -28,6 +31,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
   Napi::Value TrainStepStored(const Napi::CallbackInfo& info);
   Napi::Value SetLearningRate(const Napi::CallbackInfo& info);
+  Napi::Value TrainableParameters(const Napi::CallbackInfo& info);
   Napi::Value Gradcam(const Napi::CallbackInfo& info);
   Napi::Value Save(const Napi::CallbackInfo& info);
   Napi::Value Info(const Napi::CallbackInfo& info);

@@ -7,6 +7,8 @@
 #include <torch/nn/functional/upsampling.h>
 
 #include "core/autocast.h"
+#include "core/distributed/gradient_reducer.h"
+#include "core/distributed/tensor_sync.h"
 #include "core/runtime.h"
 
 namespace histoscope {
@@ -22,6 +24,8 @@ Classifier::Classifier(const ClassifierOptions& options)
   model_->to(device_);
   applyTrainablePolicy();
 }
+
+Classifier::~Classifier() = default;
 
 void Classifier::applyTrainablePolicy() {
   for (auto& item : model_->named_parameters()) {
@@ -144,6 +148,7 @@ TrainStepResult Classifier::trainStepPixels(const torch::Tensor& pixels,
   std::lock_guard<std::mutex> lock(mutex_);
   enterTrainMode();
   auto input = modelInput(pixels, augment);
+  if (group_) return distributedStep(input, labels, class_weights);
   auto target = torch::tensor(labels, torch::kInt64).to(device_);
   auto ce = F::CrossEntropyFuncOptions();
   if (!class_weights.empty()) {
@@ -160,6 +165,79 @@ TrainStepResult Classifier::trainStepPixels(const torch::Tensor& pixels,
   loss.backward();
   optimizer_->step();
   return {loss.item<double>(), logits.detach().to(torch::kFloat32).to(torch::kCPU)};
+}
+
+void Classifier::attachProcessGroup(std::shared_ptr<distributed::ProcessGroup> group, int64_t bucket_bytes) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<torch::Tensor> state, trainable;
+  for (auto& p : model_->parameters()) {
+    state.push_back(p);
+    if (p.requires_grad()) trainable.push_back(p);
+  }
+  for (auto& b : model_->buffers()) state.push_back(b);
+  distributed::broadcastTensors(*group, state, 0);
+  reducer_.reset();
+  reducer_ = std::make_unique<distributed::GradientReducer>(group, trainable, bucket_bytes);
+  group_ = std::move(group);
+}
+
+torch::Tensor Classifier::trainableValues() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> parts;
+  for (auto& p : model_->parameters()) {
+    if (p.requires_grad()) parts.push_back(p.detach().reshape(-1).to(torch::kFloat32).to(torch::kCPU));
+  }
+  return torch::cat(parts).contiguous();
+}
+
+TrainStepResult Classifier::trainStepWithoutImages() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!group_) throw std::logic_error("A train step without images only makes sense in distributed training.");
+  enterTrainMode();
+  return distributedStep(torch::Tensor(), {}, {});
+}
+
+// `input` undefined: this rank has no images in this step but takes part in every collective.
+TrainStepResult Classifier::distributedStep(const torch::Tensor& input, const std::vector<int64_t>& labels,
+                                            const std::vector<double>& class_weights) {
+  // DDP's broadcast_buffers: BatchNorm statistics follow rank 0's, the rank whose checkpoints are kept.
+  std::vector<torch::Tensor> buffers;
+  for (auto& b : model_->buffers()) buffers.push_back(b);
+  distributed::broadcastTensors(*group_, buffers, 0);
+
+  // The global batch's class weight sum: sum_i w_i l_i / W over all ranks is one process's loss.
+  double local_weight = 0;
+  for (auto label : labels) local_weight += class_weights.empty() ? 1.0 : class_weights[label];
+  std::vector<at::Tensor> weight{torch::full({1}, local_weight, torch::TensorOptions().dtype(torch::kFloat64).device(group_->device()))};
+  group_->allreduceSum(weight);
+  const double global_weight = weight[0].item<double>();
+  if (!(global_weight > 0)) throw std::runtime_error("The global batch has no images on any rank.");
+
+  torch::Tensor logits, loss;
+  optimizer_->zero_grad();
+  reducer_->prepare();
+  if (input.defined()) {
+    auto target = torch::tensor(labels, torch::kInt64).to(device_);
+    auto ce = F::CrossEntropyFuncOptions().reduction(torch::kSum);
+    if (!class_weights.empty()) {
+      ce.weight(torch::tensor(class_weights, torch::kFloat64).to(torch::kFloat32).to(device_));
+    }
+    {
+      AutocastGuard autocast(device_.type(), torch::kBFloat16, options_.precision == Precision::kBf16);
+      logits = model_->forward(input);
+    }
+    loss = F::cross_entropy(logits.to(torch::kFloat32), target, ce) / global_weight;
+    loss.backward();
+  } else {
+    logits = torch::empty({0, options_.num_classes}, torch::kFloat32);
+  }
+  reducer_->finish(1.0);
+  optimizer_->step();
+  std::vector<at::Tensor> total{torch::full({1}, loss.defined() ? loss.item<double>() : 0.0,
+                                            torch::TensorOptions().dtype(torch::kFloat64).device(group_->device()))};
+  group_->allreduceSum(total);
+  return {total[0].item<double>(), logits.detach().to(torch::kFloat32).to(torch::kCPU)};
 }
 
 GradCamResult Classifier::gradcam(const ImageBatchView& image, int64_t target_class,

@@ -19,6 +19,10 @@
 #include "core/weights.h"
 
 namespace histoscope {
+namespace distributed {
+class ProcessGroup;
+class GradientReducer;
+}  // namespace distributed
 
 struct TrainStepResult {
   double loss = 0;
@@ -39,6 +43,7 @@ struct CheckpointInfo {
 class Classifier {
  public:
   explicit Classifier(const ClassifierOptions& options);
+  ~Classifier();
 
   WeightsReport loadWeights(const std::string& path);
 
@@ -65,6 +70,15 @@ class Classifier {
 
   void setLearningRate(double learning_rate);
 
+  // Joins data-parallel training: rank 0's weights and buffers are copied to every rank, and
+  // from then on each train step takes this rank's share of a global batch: the loss is
+  // normalised by the global batch's class weight sum and the trainable gradients summed over
+  // the ranks (in buckets of `bucket_bytes`), so every rank takes the step one process would take
+  // on the whole global batch.
+  void attachProcessGroup(std::shared_ptr<distributed::ProcessGroup> group, int64_t bucket_bytes);
+  // This rank's part of a step in which it has no images (a short last global batch).
+  TrainStepResult trainStepWithoutImages();
+
   // Weights, optimiser state, epoch, settings and metadata in one file, written atomically.
   void save(const std::string& path, const CheckpointInfo& info);
   // Restores a file written by save(); `device` overrides the device it was trained on.
@@ -74,6 +88,8 @@ class Classifier {
   const ClassifierOptions& options() const { return options_; }
   c10::Device device() const { return device_; }
   int64_t parameterCount(bool trainable_only) const;
+  // Every trainable parameter's values, flattened in order (float32, CPU): what tests compare.
+  torch::Tensor trainableValues();
 
  private:
   void applyTrainablePolicy();
@@ -88,8 +104,13 @@ class Classifier {
                                   const std::vector<double>& class_weights,
                                   const AugmentOptions* augment);
 
+  TrainStepResult distributedStep(const torch::Tensor& input, const std::vector<int64_t>& labels,
+                                  const std::vector<double>& class_weights);
+
   ClassifierOptions options_;
   c10::Device device_;
+  std::shared_ptr<distributed::ProcessGroup> group_;
+  std::unique_ptr<distributed::GradientReducer> reducer_;
   ResNet50 model_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   mutable std::mutex mutex_;

@@ -97,8 +97,14 @@ torch::Tensor augmentImages(const torch::Tensor& images, const AugmentOptions& o
   std::uniform_int_distribution<int> coin(0, 1), quarter(0, 3);
   std::uniform_real_distribution<double> angle(-options.max_rotation_degrees,
                                                options.max_rotation_degrees);
+  if (!options.sample_seeds.empty() && static_cast<int64_t>(options.sample_seeds.size()) != n) {
+    throw std::invalid_argument("Got " + std::to_string(options.sample_seeds.size()) + " augmentation seeds for " +
+                                std::to_string(n) + " images.");
+  }
   std::vector<ImagePlan> plans(n);
-  for (auto& plan : plans) {
+  for (int64_t i = 0; i < n; ++i) {
+    auto& plan = plans[i];
+    if (!options.sample_seeds.empty()) rng.seed(options.sample_seeds[i]);
     // Always draw every decision so one option does not shift the others' random stream.
     plan.flip_h = coin(rng) && options.horizontal_flip;
     plan.flip_v = coin(rng) && options.vertical_flip;

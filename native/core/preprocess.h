@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -32,6 +33,9 @@ struct AugmentOptions {
   double max_rotation_degrees = 0;   // extra arbitrary angle, uniform in [-d, d]; 0 = none
   RotationFill fill = RotationFill::kReflection;
   uint64_t seed = 0;  // the same seed gives the same augmentation on any device
+  // One seed per image, when given: image i's draws come from its own seed, so an image is
+  // augmented the same whichever batch or rank it lands in (distributed training).
+  std::vector<uint64_t> sample_seeds;
 };
 
 // The caller's uint8 NHWC pixels copied to `device` (the copy outlives the caller's buffer).

@@ -6,10 +6,10 @@ import type { Command } from 'commander';
 import { createProgress, type Manifest, normaliseMagnification } from '../data';
 import { describeInterval, type FaithfulnessSummary, formatMeanStd } from '../eval';
 import {
-  LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, createTrainReporter, evaluateExternal, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
-  runSweep, sharedManifest, trainRun, weightsCacheDir, type RunMetrics, type TrainMagnification, type TrainOverrides, type TrainRunResult,
+  DistributedContext, LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, configHash, createTrainReporter, launchWorkers, readDistributedEnv, evaluateExternal, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
+  runSweep, sharedManifest, trainRun, weightsCacheDir, type RunMetrics, type TrainMagnification, type TrainOverrides, type TrainRunOptions, type TrainRunResult,
 } from '../train';
-import { PRECISIONS, TRAINABLE_POLICIES } from '../native';
+import { DIST_BACKENDS, PRECISIONS, ProcessGroup, TRAINABLE_POLICIES, cudaAvailable } from '../native';
 import { invalid } from '../util/expect';
 import { action, addOptions, num, oneOf, type OptionSpec } from './options';
 
@@ -47,6 +47,9 @@ const TRAIN_OPTIONS: OptionSpec[] = [
   { flags: '--batch <n>', description: `batch size [${R.batchSize}]` },
   { flags: '--per-class <n>', description: `images per class per magnification, or all [${R.perClass}]` },
   { flags: '--resume <run>', description: 'continue an interrupted run folder from its last checkpoint' },
+  { flags: '--nproc-per-node <n>', description: 'data-parallel training: start n worker processes here (one per GPU), as torchrun does; --batch stays the global batch' },
+  { flags: '--dist-backend <b>', description: 'auto (nccl on CUDA, else gloo) | gloo | nccl [auto]' },
+  { flags: '--dist-timeout <s>', description: 'seconds to wait for every rank at rendezvous and in each collective before failing [1800]' },
   ...RECIPE_OPTIONS,
 ];
 
@@ -93,6 +96,29 @@ export function overridesFromFlags(o: Flags): TrainOverrides {
 
 function intList(flag: string, v: string): number[] {
   return v.split(',').map((x) => num(flag, x.trim())!);
+}
+
+/** The CLI's own arguments without `--nproc-per-node N` (what each worker runs). */
+function workerArguments(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--nproc-per-node') i++;
+    else if (!argv[i].startsWith('--nproc-per-node=')) out.push(argv[i]);
+  }
+  return out;
+}
+
+/** Joins the world described by torchrun's environment, or returns undefined for a plain run. */
+async function joinFromEnv(o: Flags, identity: unknown): Promise<DistributedContext | undefined> {
+  const env = readDistributedEnv();
+  if (!env) return undefined;
+  const requested = oneOf('--dist-backend', typeof o.distBackend === 'string' ? o.distBackend : undefined, ['auto', ...DIST_BACKENDS] as const) ?? 'auto';
+  const device = typeof o.device === 'string' ? o.device : R.device;
+  const backend = requested !== 'auto' ? requested
+    : (device.startsWith('cuda') || (device === 'auto' && cudaAvailable())) && ProcessGroup.backendAvailable('nccl') ? 'nccl' : 'gloo';
+  const timeoutSeconds = num('--dist-timeout', typeof o.distTimeout === 'string' ? o.distTimeout : undefined, false) ?? 1800;
+  if (!(timeoutSeconds > 0)) throw invalid('a positive number of seconds', '--dist-timeout', o.distTimeout);
+  return DistributedContext.join({ env, backend, timeoutSeconds }, configHash(identity));
 }
 
 /** Signals that stop a training gracefully: Ctrl-C, a scheduler's SIGTERM, a closed terminal's SIGHUP. */
@@ -161,39 +187,57 @@ function printMetrics(m: RunMetrics | { test: RunMetrics['test']; threshold: num
   ].join('\n') + '\n');
 }
 
+/** `histoscope train` after the world (if any) is joined: a resume, or one run per magnification. */
+async function trainCommand(o: Flags, json: boolean, run: TrainRunOptions): Promise<void> {
+  if (typeof o.resume === 'string') {
+    const r = await resumeRun(o.resume, run);
+    if (r.metrics) printMetrics(r.metrics, json);
+    return finish([r]);
+  }
+  const base = overridesFromFlags(o);
+  const mag = parseMag(String(o.mag));
+  let mags: TrainMagnification[] = mag === 'all' ? [] : [mag];
+  let manifest: Manifest | undefined;
+  if (mag === 'all') {
+    // Index once for the four runs.
+    manifest = base.split ? undefined : await sharedManifest(base, (total) => createProgress({ label: 'index', total, json }));
+    mags = magnificationsIn(manifest);
+    if (mags.length === 0) throw new Error(`No BreakHis images found in ${base.data}; check --data.`);
+  }
+  const results: TrainRunResult[] = [];
+  for (const m of mags) {
+    const r = await trainRun({ ...base, magnification: m }, {
+      ...run, manifest, indexProgress: (total) => createProgress({ label: 'index', total, json }),
+    });
+    results.push(r);
+    if (r.metrics) printMetrics(r.metrics, json);
+    if (r.status === 'interrupted') break;
+  }
+  finish(results);
+}
+
 export function registerTrainCommands(program: Command): void {
   addOptions(program.command('train')
     .description('fine-tune ResNet-50 with the study\'s recipe; one run folder per magnification under runs/'), TRAIN_OPTIONS)
     .action(action(async (o: Flags) => {
       const json = o.json === true;
-      const onEvent = createTrainReporter({ json });
-      await withInterrupt(json, async (signal) => {
-        if (typeof o.resume === 'string') {
-          const r = await resumeRun(o.resume, { onEvent, signal });
-          if (r.metrics) printMetrics(r.metrics, json);
-          return finish([r]);
-        }
-        const base = overridesFromFlags(o);
-        const mag = parseMag(String(o.mag));
-        let mags: TrainMagnification[] = mag === 'all' ? [] : [mag];
-        let manifest: Manifest | undefined;
-        if (mag === 'all') {
-          // Index once for the four runs.
-          manifest = base.split ? undefined : await sharedManifest(base, (total) => createProgress({ label: 'index', total, json }));
-          mags = magnificationsIn(manifest);
-          if (mags.length === 0) throw new Error(`No BreakHis images found in ${base.data}; check --data.`);
-        }
-        const results: TrainRunResult[] = [];
-        for (const m of mags) {
-          const r = await trainRun({ ...base, magnification: m }, {
-            onEvent, signal, manifest, indexProgress: (total) => createProgress({ label: 'index', total, json }),
-          });
-          results.push(r);
-          if (r.metrics) printMetrics(r.metrics, json);
-          if (r.status === 'interrupted') break;
-        }
-        finish(results);
-      });
+      if (o.nprocPerNode !== undefined) {
+        const n = num('--nproc-per-node', String(o.nprocPerNode))!;
+        if (readDistributedEnv()) throw new Error('--nproc-per-node starts its own world, but RANK/WORLD_SIZE are already set (torchrun, srun): drop one of the two.');
+        const r = await launchWorkers({ nprocPerNode: n, command: process.execPath, args: [...process.execArgv, ...workerArguments(process.argv.slice(1))] });
+        process.exitCode = r.exitCode;
+        return;
+      }
+      // Every rank must run the same command: the hash of its arguments is compared at rendezvous.
+      const dist = await joinFromEnv(o, { ...o, json: undefined });
+      // Rank 0 reports; the other ranks stay quiet unless they fail.
+      const onEvent = dist && !dist.isWriter ? undefined : createTrainReporter({ json });
+      const run = { onEvent, dist };
+      try {
+        await withInterrupt(json, async (signal) => trainCommand(o, json, { ...run, signal }));
+      } finally {
+        dist?.close();
+      }
     }));
 
   program.command('evaluate').argument('<run>', 'run folder')

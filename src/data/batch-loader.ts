@@ -36,6 +36,11 @@ export interface BatchLoaderOptions {
   decodedCache?: DecodedCache;
   /** Drop a last, smaller batch (default false). */
   dropLast?: boolean;
+  /**
+   * Serve only this rank's share of each batch (positions rank, rank + worldSize, ...), as
+   * distributed training does; `batchSize` stays the global batch, a share may be empty.
+   */
+  shard?: { rank: number; worldSize: number };
   limitInputPixels?: number;
 }
 
@@ -111,7 +116,8 @@ export class BatchLoader implements AsyncIterable<ImageBatch> {
     const groups: ManifestEntry[][] = [];
     for (let i = 0; i < order.length; i += this.batchSize) groups.push(order.slice(i, i + this.batchSize));
     if (this.options.dropLast && groups.length && groups[groups.length - 1].length < this.batchSize) groups.pop();
-    return groups;
+    const shard = this.options.shard;
+    return shard ? groups.map((g) => g.filter((_, i) => i % shard.worldSize === shard.rank)) : groups;
   }
 
   async *epoch(epoch: number): AsyncGenerator<ImageBatch> {

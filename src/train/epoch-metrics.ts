@@ -9,6 +9,13 @@ export interface PassMetrics {
   images: number;
 }
 
+export interface PassSnapshot {
+  labels: ClassLabel[];
+  predicted: ClassLabel[];
+  lossSum: number;
+  weightSum: number;
+}
+
 export class PassAccumulator {
   private readonly labels: ClassLabel[] = [];
   private readonly predicted: ClassLabel[] = [];
@@ -27,6 +34,23 @@ export class PassAccumulator {
 
   get count(): number {
     return this.labels.length;
+  }
+
+  /** What another process needs to merge this pass with its own (distributed training). */
+  snapshot(): PassSnapshot {
+    return { labels: [...this.labels], predicted: [...this.predicted], lossSum: this.lossSum, weightSum: this.weightSum };
+  }
+
+  /** One pass from every rank's snapshot, in rank order. */
+  static merged(parts: readonly PassSnapshot[]): PassAccumulator {
+    const all = new PassAccumulator();
+    for (const p of parts) {
+      all.labels.push(...p.labels);
+      all.predicted.push(...p.predicted);
+      all.lossSum += p.lossSum;
+      all.weightSum += p.weightSum;
+    }
+    return all;
   }
 
   /** Running accuracy (for the progress bar). */

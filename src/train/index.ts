@@ -17,3 +17,7 @@ export { runCrossValidation, type CrossValidationResult } from './cross-validate
 export { createTrainReporter, type ReporterOptions } from './progress-reporter';
 export type { TrainEvent, TrainEventHandler } from './train-events';
 export type { CheckpointMetadata } from './train-loop';
+export { DistributedContext, type DistributedSettings } from './distributed/distributed-context';
+export { readDistributedEnv, type DistributedEnv } from './distributed/env-contract';
+export { launchWorkers, type LaunchOptions, type LaunchResult } from './distributed/launch-workers';
+export { configHash } from './distributed/config-hash';

@@ -13,6 +13,7 @@ import type { RunData } from './run-data';
 import { type EpochLogRecord, runFile, writeEpochLog } from './run-folder';
 import { trainBatches } from './train-batches';
 import type { TrainEventHandler } from './train-events';
+import type { DistributedContext } from './distributed/distributed-context';
 
 /** What last.pt carries besides weights and optimiser state: enough to resume exactly. */
 export interface CheckpointMetadata {
@@ -46,6 +47,8 @@ export interface LoopOptions {
   cache: ImageCache;
   /** The persistent cache shared with other runs; undefined when off. */
   decodedCache?: DecodedCache;
+  /** Data-parallel training: this rank trains on its share of each global batch; rank 0 writes. */
+  dist?: DistributedContext;
 }
 
 export type LoopOutcome = 'finished' | 'interrupted';
@@ -56,8 +59,10 @@ export async function runEpochs(model: Model, runDir: string, config: TrainConfi
   const loader = new BatchLoader(data.parts.train, data.manifest.root, {
     batchSize: config.batchSize, size: config.imageSize, shuffleSeed: deriveSeed(config.seed, 'shuffle'),
     prefetch: config.prefetch, concurrency: config.decodeConcurrency, cache: o.cache, decodedCache: o.decodedCache,
+    shard: o.dist ? { rank: o.dist.rank, worldSize: o.dist.worldSize } : undefined,
   });
-  const images = await openDeviceImages(model, data, config, emit);
+  // Distributed ranks stream through the decoded-image cache: a rank's share changes every epoch.
+  const images = o.dist ? {} : await openDeviceImages(model, data, config, emit);
   try {
     return await epochs(model, runDir, config, data, classWeights, state, o, loader, images);
   } finally {
@@ -71,23 +76,28 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
   const emit = o.onEvent ?? ((): void => undefined);
   let session = 0;
   let learningRate: number | undefined;
+  const dist = o.dist;
+  // Every rank stops at the same batch: a rank leaving alone would leave the others in a collective.
+  const interrupted = async (): Promise<boolean> => (dist ? dist.anyRank(o.signal?.aborted === true) : o.signal?.aborted === true);
+  const writes = !dist || dist.isWriter;
   while (state.completed < config.maxEpochs && !state.stopper.stopped) {
-    if (o.signal?.aborted || (o.maxEpochsThisSession !== undefined && session >= o.maxEpochsThisSession)) return 'interrupted';
+    if ((await interrupted()) || (o.maxEpochsThisSession !== undefined && session >= o.maxEpochsThisSession)) return 'interrupted';
     const epoch = state.completed + 1;
     const t0 = Date.now();
     emit({ event: 'epoch-start', epoch, maxEpochs: config.maxEpochs, batches: loader.length });
     const train = new PassAccumulator();
     let batchIndex = 0;
-    // Epoch e uses shuffle order e-1 and seeds derived from (seed, e, batch): a resumed run replays them.
+    // Epoch e uses shuffle order e-1 and an augmentation seed per (seed, e, image): a resumed run
+    // replays them, and an image is augmented alike whichever rank or batch position it lands in.
     for await (const batch of trainBatches(loader, epoch - 1, images.train)) {
-      if (o.signal?.aborted) return 'interrupted';
+      if (await interrupted()) return 'interrupted';
       const rate = learningRateAt(config, epoch, batchIndex, loader.length);
       if (rate !== learningRate) await model.setLearningRate((learningRate = rate));
       const a = config.augmentation;
-      const r = await batch.step(model, {
-        classWeights,
-        augment: { ...a, seed: deriveSeed(config.seed, `augment/${epoch}/${batchIndex}`) },
-      });
+      const sampleSeeds = batch.entries.map((e) => deriveSeed(config.seed, `augment/${epoch}/${e.path}`));
+      const r = dist && batch.entries.length === 0
+        ? { loss: (await dist.group.stepWithoutImages(model)).loss, logits: [] }
+        : await batch.step(model, { classWeights, augment: { ...a, seed: deriveSeed(config.seed, `augment/${epoch}`), sampleSeeds } });
       const w = batch.labels.reduce((s, l) => s + classWeights[l], 0);
       train.addBatch(batch.labels, argmax(r.logits), r.loss, w);
       batchIndex++;
@@ -96,11 +106,14 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
     const trainSeconds = (Date.now() - t0) / 1000;
     const val = new PassAccumulator();
     try {
-      const preds = await predictEntries(model, data.parts.val, {
+      // Distributed: each rank predicts its share and every rank gathers all (no signal: the
+      // ranks must finish the pass together; Ctrl-C is honoured at the next batch).
+      const mine = await predictEntries(model, dist ? dist.shard(data.parts.val) : data.parts.val, {
         root: data.manifest.root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache: o.cache, decodedCache: o.decodedCache,
-        prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal: o.signal, deviceImages: images.val,
+        prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal: dist ? undefined : o.signal, deviceImages: images.val,
         onBatch: (done, total) => emit({ event: 'validate', epoch, done, total }),
       });
+      const preds = dist ? await dist.gatherShards(mine) : mine;
       const probs = preds.map((p) => p.probabilities);
       const labels = preds.map((p) => p.label);
       const ce = weightedCrossEntropy(probs, labels, classWeights);
@@ -109,9 +122,15 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
       if (err instanceof AbortedError) return 'interrupted';
       throw err;
     }
-    const t = train.result();
+    const t = (dist ? PassAccumulator.merged(await dist.allgatherJson(train.snapshot())) : train).result();
     const v = val.result();
-    const { improved } = state.stopper.update(epoch, v.weightedF1);
+    let { improved } = state.stopper.update(epoch, v.weightedF1);
+    if (dist) {
+      // Early stopping is decided once, on rank 0, and every rank follows it.
+      const decided = await dist.broadcastJson({ improved, stopper: state.stopper.state });
+      improved = decided.improved;
+      state.stopper = new EarlyStopper(config.patience, decided.stopper);
+    }
     const record: EpochLogRecord = {
       epoch, trainLoss: t.loss, trainAccuracy: t.accuracy, trainWeightedF1: t.weightedF1,
       valLoss: v.loss, valAccuracy: v.accuracy, valWeightedF1: v.weightedF1,
@@ -121,10 +140,12 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
     const records = [...state.records.filter((r) => r.epoch < epoch), record];
     const meta = (kind: 'last' | 'best'): CheckpointMetadata => ({ kind, epoch, valWeightedF1: v.weightedF1, stopper: state.stopper.state, classWeights, config, records });
     // best.pt before last.pt: if a crash falls between them, resume sees a best newer than last and keeps it.
-    if (improved) await model.save(runFile(runDir, 'best'), { metadata: meta('best'), epoch });
-    await model.save(runFile(runDir, 'last'), { metadata: meta('last'), epoch });
+    if (writes) {
+      if (improved) await model.save(runFile(runDir, 'best'), { metadata: meta('best'), epoch });
+      await model.save(runFile(runDir, 'last'), { metadata: meta('last'), epoch });
+      await writeEpochLog(runDir, records);
+    }
     state.records = records;
-    await writeEpochLog(runDir, records);
     state.completed = epoch;
     session++;
     emit({ event: 'epoch-end', record });

@@ -2,6 +2,7 @@
 // run the epochs, evaluate the best checkpoint. `resumeRun` continues an interrupted run from its
 // last.pt with the early-stopping state it had; both return the run folder and its metrics.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ImageCache, type Manifest, type Progress, sharedDecodedCache } from '../data';
 import { Model } from '../native';
 import { writeJsonAtomic } from '../util/atomic-write';
@@ -15,6 +16,7 @@ import { loadRunData, partCounts, prepareRunData, type RunData } from './run-dat
 import { createRunDir, readEpochLog, readRunConfig, runFile, runName, writeEpochLog, writeRunConfig } from './run-folder';
 import { type CheckpointMetadata, type LoopState, runEpochs } from './train-loop';
 import type { TrainEventHandler } from './train-events';
+import type { DistributedContext } from './distributed/distributed-context';
 
 export interface TrainRunOptions {
   onEvent?: TrainEventHandler;
@@ -30,6 +32,8 @@ export interface TrainRunOptions {
   indexProgress?: (total: number) => Progress;
   /** Environment for the weights cache lookup (HISTOSCOPE_CACHE); process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** A data-parallel world this process joined: rank 0 writes, every rank trains its share. */
+  dist?: DistributedContext;
 }
 
 export interface TrainRunResult {
@@ -65,8 +69,9 @@ function removeDebris(dir: string, depth: number, emit: TrainEventHandler): void
 }
 
 async function trainAndEvaluate(model: Model, runDir: string, config: TrainConfig, data: RunData, state: LoopState,
-  resumed: boolean, options: TrainRunOptions): Promise<TrainRunResult> {
+  resumed: boolean, options: TrainRunOptions, dist?: DistributedContext): Promise<TrainRunResult> {
   const emit = options.onEvent ?? ((): void => undefined);
+  if (dist) await dist.attach(model);
   const classWeights = trainingClassWeights(config.classWeighting, data.parts.train);
   emit({
     event: 'run-start', runDir, resumed, startEpoch: state.completed, config, classWeights,
@@ -76,7 +81,7 @@ async function trainAndEvaluate(model: Model, runDir: string, config: TrainConfi
   try {
     const cache = new ImageCache(config.cacheMegabytes * 2 ** 20);
     const decodedCache = sharedDecodedCache(config.decodeCache, { gigabytes: config.decodeCacheGigabytes });
-    outcome = await runEpochs(model, runDir, config, data, classWeights, state, { ...options, cache, decodedCache });
+    outcome = await runEpochs(model, runDir, config, data, classWeights, state, { ...options, cache, decodedCache, dist });
   } finally {
     model.dispose();
   }
@@ -84,6 +89,8 @@ async function trainAndEvaluate(model: Model, runDir: string, config: TrainConfi
     emit({ event: 'interrupted', runDir, epochsCompleted: state.completed });
     return { runDir, status: 'interrupted', epochs: state.completed };
   }
+  // The other ranks are done: rank 0 evaluates the best checkpoint and writes metrics.json.
+  if (dist && !dist.isWriter) return { runDir, status: 'finished', epochs: state.completed };
   const metrics = await evaluateRun(runDir, { onEvent: options.onEvent, signal: options.signal });
   emit({
     event: 'run-end', runDir, bestEpoch: metrics.bestEpoch, epochs: metrics.epochs, threshold: metrics.threshold.threshold,
@@ -103,22 +110,34 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
   }
   const weights = await resolveInitialWeights(config.weights, options.env);
   for (const message of warnings) emit({ event: 'warning', message });
+  const dist = options.dist;
+  const rankConfig = dist ? { ...config, device: dist.device(config.device) } : config;
+  const state: LoopState = { completed: 0, stopper: new EarlyStopper(config.patience), records: [] };
+  if (dist && !dist.isWriter) {
+    // Rank 0 makes the run folder and its data; the others read that (a filesystem every node sees).
+    const runDir = await dist.broadcastJson<string>(undefined);
+    const data = loadRunData(runDir, config);
+    return trainAndEvaluate(await newModel(rankConfig, weights, emit), runDir, rankConfig, data, state, false, options, dist);
+  }
   // runs/<run>/plots/: the deepest folder a run writes to.
   removeDebris(config.runsDir, 2, emit);
   const runDir = createRunDir(config.runsDir, runName(config, new Date(), options.nameSuffix));
   await writeRunConfig(runDir, config);
   await writeJsonAtomic(runFile(runDir, 'initialWeights'), weights);
   const data = await prepareRunData(config, runDir, { manifest: options.manifest, progress: options.indexProgress });
-  const model = await newModel(config, weights, emit);
-  const state: LoopState = { completed: 0, stopper: new EarlyStopper(config.patience), records: [] };
-  return trainAndEvaluate(model, runDir, config, data, state, false, options);
+  if (dist) await dist.broadcastJson(path.resolve(runDir));
+  const model = await newModel(rankConfig, weights, emit);
+  return trainAndEvaluate(model, runDir, rankConfig, data, state, false, options, dist);
 }
 
 /** Continues `runDir` from last.pt: epoch count, early-stopping state and best score as they were. */
 export async function resumeRun(runDir: string, options: TrainRunOptions = {}): Promise<TrainRunResult> {
   const emit = options.onEvent ?? ((): void => undefined);
-  const config = validateConfig(readRunConfig(runDir));
-  removeDebris(runDir, 1, emit);
+  const saved = validateConfig(readRunConfig(runDir));
+  const dist = options.dist;
+  const writes = !dist || dist.isWriter;
+  const config = dist ? { ...saved, device: dist.device(saved.device) } : saved;
+  if (writes) removeDebris(runDir, 1, emit);
   if (fs.existsSync(runFile(runDir, 'metrics'))) {
     throw new Error(`${runDir} has already finished (metrics.json exists); start a new run or evaluate it with \`histoscope evaluate\`.`);
   }
@@ -127,7 +146,7 @@ export async function resumeRun(runDir: string, options: TrainRunOptions = {}): 
     // Interrupted during its first epoch: start over in the same folder.
     const weights = await resolveInitialWeights(config.weights, options.env);
     const state: LoopState = { completed: 0, stopper: new EarlyStopper(config.patience), records: [] };
-    return trainAndEvaluate(await newModel(config, weights, emit), runDir, config, data, state, true, options);
+    return trainAndEvaluate(await newModel(config, weights, emit), runDir, config, data, state, true, options, dist);
   }
   const last = await Model.load(runFile(runDir, 'last'), { device: config.device });
   const meta = last.metadata as CheckpointMetadata;
@@ -146,6 +165,6 @@ export async function resumeRun(runDir: string, options: TrainRunOptions = {}): 
   };
   // epochs.jsonl is rewritten before any training: a crash after last.pt was saved and before the
   // log was may have left it an epoch behind (or, if last.pt is older, ahead).
-  await writeEpochLog(runDir, state.records);
-  return trainAndEvaluate(last.model, runDir, config, data, state, true, options);
+  if (writes) await writeEpochLog(runDir, state.records);
+  return trainAndEvaluate(last.model, runDir, config, data, state, true, options, dist);
 }

@@ -1,0 +1,86 @@
+// `npm run bench:dist`: what data-parallel training costs, measured through the real CLI
+// (`histoscope train`, Gloo or NCCL, the decoded-image cache warm after the first epoch).
+//   CPU (default): one process x 2 intra-op threads, the same as a world of size 1 (the pure
+//     overhead of the collectives), and 2 ranks x 1 thread (--nproc-per-node 2). On 2 cores this
+//     is an overhead figure, not a speed-up: the ranks share the same cores.
+//   CUDA (--device cuda): non-distributed vs world size 1 over NCCL (target: <= 5% overhead), and
+//     --nproc-per-node N over N GPUs (--gpus N) at batch 256 bf16 (target: >= 0.9 N speed-up).
+// Throughput is images per second of the epochs after the first (epochs.jsonl), global batch equal.
+// Options: --device cpu|cuda (cpu)  --images N (192)  --epochs N (3)  --batch N (16; CUDA 256)
+//          --image-size PX (224)  --gpus N (CUDA: ranks of the multi-GPU row; 0 = skip)  --threads N (2)
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { generateSynthetic } from '../src/data';
+import { readEpochLog } from '../src/train';
+import { writeJsonAtomic } from '../src/util/atomic-write';
+
+function argument(name: string, fallback: string): string {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 && process.argv[at + 1] ? process.argv[at + 1] : fallback;
+}
+
+const device = argument('device', 'cpu');
+const cuda = device.startsWith('cuda');
+const images = Number(argument('images', '192'));
+const epochs = Number(argument('epochs', '3'));
+const batch = Number(argument('batch', cuda ? '256' : '16'));
+const imageSize = argument('image-size', '224');
+const threads = Number(argument('threads', '2'));
+const gpus = Number(argument('gpus', '0'));
+const OUT = path.join(__dirname, 'out', 'dist');
+const CLI = ['--import', 'tsx', path.join(__dirname, '..', 'src', 'cli.ts')];
+
+interface Row { name: string; ranks: number; threadsPerRank: number; backend: string; imagesPerSecond: number }
+
+function run(name: string, extra: string[], env: NodeJS.ProcessEnv, ranks: number, threadsPerRank: number, backend: string): Row {
+  const runs = path.join(OUT, 'runs', name.replace(/\W+/g, '-'));
+  fs.rmSync(runs, { recursive: true, force: true });
+  const args = [...CLI, 'train', '--data', path.join(OUT, 'data'), '--mag', '100X', '--weights', 'none', '--trainable', 'layer4+fc',
+    '--image-size', imageSize, '--batch', String(batch), '--per-class', 'all', '--epochs', String(epochs), '--patience', String(epochs),
+    '--device', device, '--runs', runs, '--json', ...(cuda ? ['--precision', 'bf16'] : []), ...extra];
+  const r = spawnSync(process.execPath, args, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, HISTOSCOPE_THREADS: String(threadsPerRank), HISTOSCOPE_DECODE_CACHE: path.join(OUT, 'cache'), ...env },
+  });
+  if (r.status !== 0) throw new Error(`${name} failed with exit code ${r.status}`);
+  const dir = path.join(runs, fs.readdirSync(runs).filter((d) => !d.startsWith('.'))[0]);
+  const steady = readEpochLog(dir).slice(1);
+  const seconds = steady.reduce((s, e) => s + e.seconds, 0);
+  const ips = steady.reduce((s, e) => s + e.imagesPerSecond * e.seconds, 0) / seconds;
+  process.stderr.write(`${name}: ${ips.toFixed(2)} images/s\n`);
+  return { name, ranks, threadsPerRank, backend, imagesPerSecond: ips };
+}
+
+async function main(): Promise<void> {
+  if (epochs < 2) throw new Error('--epochs must be at least 2: the first epoch decodes and is not counted.');
+  // Training patients only matter for the count: a patient-wise split keeps about half for training.
+  const patients = Math.max(8, Math.round((images * 2) / 5));
+  if (!fs.existsSync(path.join(OUT, 'data'))) {
+    await generateSynthetic(path.join(OUT, 'data'), { patients, imagesPerPatient: 5, width: 700, height: 460, seed: 9, magnifications: ['100X'] });
+  }
+  const world1 = { RANK: '0', WORLD_SIZE: '1', LOCAL_RANK: '0', LOCAL_WORLD_SIZE: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: '29577' };
+  const rows: Row[] = [];
+  if (!cuda) {
+    rows.push(run(`1 process x ${threads} threads`, [], {}, 1, threads, 'none'));
+    rows.push(run(`world of 1 (gloo) x ${threads} threads`, ['--dist-backend', 'gloo'], world1, 1, threads, 'gloo'));
+    rows.push(run(`${threads} ranks (gloo) x 1 thread`, ['--nproc-per-node', String(threads), '--dist-backend', 'gloo'], {}, threads, 1, 'gloo'));
+  } else {
+    rows.push(run('1 GPU, not distributed', [], {}, 1, threads, 'none'));
+    rows.push(run('world of 1 (nccl)', ['--dist-backend', 'nccl'], world1, 1, threads, 'nccl'));
+    if (gpus > 1) rows.push(run(`${gpus} GPUs (nccl)`, ['--nproc-per-node', String(gpus), '--dist-backend', 'nccl'], {}, gpus, threads, 'nccl'));
+  }
+  const base = rows[0].imagesPerSecond;
+  const lines = [
+    `bench:dist on ${device}, global batch ${batch}, ${imageSize} px, ResNet-50 layer4+fc, epochs 2..${epochs} (decoded-image cache warm)`,
+    '| configuration | images/s | vs first row |', '|---|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${r.imagesPerSecond.toFixed(2)} | ${(r.imagesPerSecond / base).toFixed(3)} |`),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  await writeJsonAtomic(path.join(OUT, 'result.json'), { device, batch, imageSize, epochs, rows });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

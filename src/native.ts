@@ -105,6 +105,9 @@ interface NativeModelHandle {
   gradcam(data: Uint8Array, shape: readonly number[], targetClass: number, method: CamMethod): Promise<{
     cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number;
   }>;
+  gradcamBatch(data: Uint8Array, shape: readonly number[], targetClasses: Int32Array): Promise<{
+    cams: Float32Array; width: number; height: number; probabilities: Float32Array; targetClasses: number[];
+  }>;
   save(file: string, metadata: string, epoch: number): Promise<void>;
   predictStored(store: NativeImageStoreHandle, rows: Int32Array): Promise<Float32Array>;
   trainStepStored(store: NativeImageStoreHandle, rows: Int32Array, labels: Int32Array,
@@ -353,6 +356,25 @@ export class Model {
     const handle = this.live();
     const result = await call(() => handle.gradcam(image.data, image.shape, target, method));
     return { ...result, probabilities: Array.from(result.probabilities) };
+  }
+
+  /**
+   * Grad-CAM for every image of `images` in one call (one forward, one backward): the same maps as
+   * `gradcam` image by image. `targetClasses[i]` is image i's explained class; default: its arg-max.
+   */
+  async gradcamBatch(images: ImageBatch, options: { targetClasses?: readonly number[] } = {}): Promise<GradCamResult[]> {
+    checkBatch(images, 'images');
+    const n = images.shape[0];
+    const given = options.targetClasses;
+    if (given !== undefined && (!Array.isArray(given) || given.length !== n)) throw invalid(`${n} target classes`, 'targetClasses', given);
+    const targets = Int32Array.from(given ?? new Array<number>(n).fill(-1), (t, i) => (given ? expectInteger(t, `targetClasses[${i}]`, 0, this.classes - 1) : t));
+    const handle = this.live();
+    const r = await call(() => handle.gradcamBatch(images.data, images.shape, targets));
+    const size = r.width * r.height;
+    return r.targetClasses.map((targetClass, i) => ({
+      cam: r.cams.subarray(i * size, (i + 1) * size), width: r.width, height: r.height, targetClass,
+      probabilities: Array.from(r.probabilities.subarray(i * this.classes, (i + 1) * this.classes)),
+    }));
   }
 
   /** Weights, optimiser state, epoch and metadata (JSON-serialisable) in one file, written atomically. */

@@ -40,6 +40,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
        InstanceMethod<&ModelWrap::SetLearningRate>("setLearningRate"),
        InstanceMethod<&ModelWrap::TrainableParameters>("trainableParameters"),
        InstanceMethod<&ModelWrap::Gradcam>("gradcam"), InstanceMethod<&ModelWrap::Save>("save"),
+       InstanceMethod<&ModelWrap::GradcamBatch>("gradcamBatch"),
        InstanceMethod<&ModelWrap::Info>("info"), InstanceMethod<&ModelWrap::Dispose>("dispose")});
   addonData(env).model_constructor = Napi::Persistent(ctor);
   return ctor;
@@ -269,6 +270,33 @@ Napi::Value ModelWrap::Gradcam(const Napi::CallbackInfo& info) {
           result.Set("width", Napi::Number::New(env, static_cast<double>(cam.cam.size(1))));
           result.Set("probabilities", toFloat32Array(env, cam.probabilities));
           result.Set("targetClass", Napi::Number::New(env, static_cast<double>(cam.target_class)));
+          return result;
+        },
+        {Value(), info[0].As<Napi::Object>()});
+  });
+}
+
+// gradcamBatch(data, shape, targets) -> { cams: N*H*W, width, height, probabilities: N*classes, targetClasses }
+Napi::Value ModelWrap::GradcamBatch(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto classifier = live(env);
+    auto images = readImageBatch(info[0], info[1]);
+    auto targets = readIntegers(info[2], "target classes");
+    return ComputeTask<GradCamBatchResult>::Start(
+        env, "histoscope.gradcamBatch",
+        [classifier, images, targets] { return classifier->gradcamBatch(images, targets); },
+        [](Napi::Env env, GradCamBatchResult& cams) {
+          auto result = Napi::Object::New(env);
+          result.Set("cams", toFloat32Array(env, cams.cams));
+          result.Set("height", Napi::Number::New(env, static_cast<double>(cams.cams.size(1))));
+          result.Set("width", Napi::Number::New(env, static_cast<double>(cams.cams.size(2))));
+          result.Set("probabilities", toFloat32Array(env, cams.probabilities));
+          auto targets = Napi::Array::New(env, cams.target_classes.size());
+          for (size_t i = 0; i < cams.target_classes.size(); i++) {
+            targets.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(cams.target_classes[i])));
+          }
+          result.Set("targetClasses", targets);
           return result;
         },
         {Value(), info[0].As<Napi::Object>()});

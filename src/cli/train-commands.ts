@@ -39,6 +39,7 @@ const RECIPE_OPTIONS: OptionSpec[] = [
   { flags: '--device-image-budget <MB>', description: 'memory those images may take [half the free GPU memory; a quarter of free RAM on CPU]' },
   { flags: '--lr-scaling <rule>', description: `auto (the rate as given up to batch 64, linear from batch 32 above, with a one-epoch warm-up) | linear | none [${R.learningRateScaling}]` },
   { flags: '--eval-batch <n>', description: `batch size of validation and test passes [the larger of ${R.evalBatchSize} and --batch]` },
+  { flags: '--no-gallery', description: `write no Grad-CAM gallery of test images and top losses [${R.gallery?.perClass} per class, ${R.gallery?.topLosses} top losses]` },
   { flags: '--json', description: 'events as JSON lines on stdout', defaultValue: false },
 ];
 
@@ -91,6 +92,7 @@ export function overridesFromFlags(o: Flags): TrainOverrides {
     learningRateScaling: oneOf('--lr-scaling', s('lrScaling'), LEARNING_RATE_SCALINGS),
     evalBatchSize: num('--eval-batch', s('evalBatch')),
     decodeCache: s('decodeCache'), decodeCacheGigabytes: num('--decode-cache-size', s('decodeCacheSize'), false),
+    gallery: o.gallery === false ? null : undefined,
   };
 }
 
@@ -246,12 +248,13 @@ export function registerTrainCommands(program: Command): void {
     .option('--data <dir>', 'every image of this folder (at the run\'s magnification) instead')
     .option('--device <d>', 'auto | cpu | cuda | cuda:N')
     .option('--faithfulness <n>', 'also score Grad-CAM and Grad-CAM++ faithfulness (deletion/insertion AUC) on n seeded test images', '0')
+    .option('--no-gallery', 'write no Grad-CAM gallery of test images and top losses this time')
     .option('--json', 'metrics as one JSON line', false)
     .action(action(async (run: string, o: Flags) => {
       const json = o.json === true;
       const options = {
         device: o.device as string | undefined, onEvent: json ? undefined : createTrainReporter({ json }),
-        faithfulness: faithfulnessImages(o.faithfulness as string),
+        faithfulness: faithfulnessImages(o.faithfulness as string), gallery: o.gallery !== false,
       };
       const source = { split: o.split as string | undefined, data: o.data as string | undefined };
       const m = source.split || source.data ? await evaluateExternal(run, { ...options, ...source }) : await evaluateRun(run, options);

@@ -21,3 +21,7 @@ export * from './plots/roc-plot';
 export * from './plots/reliability-plot';
 export * from './plots/write-plot';
 export { escapeXml, niceTicks, FONT_FAMILY } from './plots/svg-kit';
+export * from './heatmap/colormap';
+export * from './heatmap/overlay';
+export * from './heatmap/cam-overlay';
+export * from './gallery';

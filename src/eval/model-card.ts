@@ -57,6 +57,8 @@ export interface ModelCard {
   };
   /** Plot files relative to the card's folder (PNG and SVG), e.g. plots/confusion-matrix.svg. */
   plots: Record<string, string>;
+  /** Grad-CAM gallery files by name, relative to the card's folder (gallery/gallery.png, gallery/overlays/…); absent when the run wrote none. */
+  gallery?: Record<string, string>;
   /** The run folder it was promoted from, relative to the working directory at promotion. */
   run: string;
 }

@@ -1,23 +1,3 @@
-// Pixel arithmetic for Grad-CAM pictures: the 0..1 map quantised to bytes, and the heatmap blended
-// over the tissue with one opacity everywhere, so the whole map stays visible and comparable
-// (low-attention areas are tinted dark, not hidden).
-
-/** 0..1 floats → 0..255 bytes (values outside 0..1 or NaN are clamped; NaN counts as 0). */
-export function quantiseMap(values: Float32Array): Uint8Array {
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    out[i] = v > 0 ? (v >= 1 ? 255 : Math.round(v * 255)) : 0;
-  }
-  return out;
-}
-
-/** `opacity`·heatmap + (1 − `opacity`)·image, per channel, for two RGB buffers of one size. */
-export function blend(image: Uint8Array, heatmap: Uint8Array, opacity: number): Uint8Array {
-  if (image.length !== heatmap.length) throw new Error(`Expected the image and heatmap to have one size but they hold ${image.length} and ${heatmap.length} bytes.`);
-  if (!(opacity >= 0 && opacity <= 1)) throw new RangeError(`Expected an opacity between 0 and 1 but received ${opacity}.`);
-  const out = new Uint8Array(image.length);
-  const keep = 1 - opacity;
-  for (let i = 0; i < image.length; i++) out[i] = Math.round(keep * image[i] + opacity * heatmap[i]);
-  return out;
-}
+// The overlay arithmetic moved to src/eval/heatmap/ so the training run's Grad-CAM gallery
+// (src/train) can use it too; infer code keeps importing it from here.
+export * from '../eval/heatmap/overlay';

@@ -4,19 +4,12 @@
 // `ood_messages` (` | `-separated) carry the out-of-distribution warnings.
 import type { PredictFilesResult, PredictionRow } from './batch-predict';
 import { writeFileAtomic } from '../util/atomic-write';
+import { csvCell } from '../util/csv';
 
 export const CSV_COLUMNS = [
   'path', 'magnification', 'probability_malignant', 'label', 'threshold', 'model_id', 'demo', 'tta', 'gradcam', 'warning', 'error',
   'ood_warnings', 'ood_messages', 'gradcam_method',
 ] as const;
-
-function csvCell(value: string | number | boolean | null): string {
-  if (value === null) return '';
-  const text = typeof value === 'number' ? String(Number(value.toFixed(6))) : String(value);
-  // Quote what CSV needs quoted; prefix formula starters so a spreadsheet never executes a cell.
-  const safe = /^[=+\-@\t\r]/.test(text) && typeof value === 'string' ? `'${text}` : text;
-  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
 
 export function predictionsToCsv(rows: readonly PredictionRow[]): string {
   const lines = [CSV_COLUMNS.join(',')];

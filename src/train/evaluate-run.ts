@@ -14,6 +14,7 @@ import { predictEntries, type EntryPrediction } from './predict-entries';
 import type { TrainConfig } from './recipe';
 import { loadRunData } from './run-data';
 import { createRunDir, readEpochLog, readRunConfig, runFile, runName } from './run-folder';
+import { type GalleryFiles, writeRunGallery } from './run-gallery';
 import { type PlotFiles, writeRunPlots } from './run-plots';
 import type { TrainEventHandler } from './train-events';
 
@@ -27,6 +28,8 @@ export interface RunMetrics {
   validation: { accuracy: number; weightedF1: number; loss: number; report: EvaluationReport };
   test: EvaluationReport;
   plots: PlotFiles;
+  /** The Grad-CAM gallery's files (gallery/…); absent when the run has galleries off. */
+  gallery?: GalleryFiles;
   evaluatedAt: string;
   /** Grad-CAM / Grad-CAM++ deletion and insertion AUCs on a seeded test sample, when asked for. */
   faithfulness?: FaithfulnessSummary;
@@ -36,6 +39,8 @@ export interface EvaluateOptions {
   device?: string;
   /** Test images for the faithfulness score (0 or absent: not computed). */
   faithfulness?: number;
+  /** false: write no Grad-CAM gallery this time (`evaluate --no-gallery`), whatever the run's config says. */
+  gallery?: boolean;
   onEvent?: TrainEventHandler;
   signal?: AbortSignal;
 }
@@ -53,6 +58,7 @@ export interface ExternalEvaluation {
   threshold: number;
   test: EvaluationReport;
   plots: PlotFiles;
+  gallery?: GalleryFiles;
   evaluatedAt: string;
 }
 
@@ -71,6 +77,28 @@ async function loadBest(runDir: string, device: string | undefined): Promise<Bes
 function predictOptions(config: TrainConfig, root: string, cache: ImageCache, signal?: AbortSignal): Parameters<typeof predictEntries>[2] {
   const decodedCache = sharedDecodedCache(config.decodeCache, { gigabytes: config.decodeCacheGigabytes });
   return { root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache, decodedCache, prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal };
+}
+
+/**
+ * The Grad-CAM gallery of `preds` in `dir`/gallery/, when the run's config and the caller want one.
+ * A gallery that cannot be drawn (say an image went missing since prediction) is a warning: the
+ * metrics it would sit beside are still written.
+ */
+async function galleryOf(model: Model, dir: string, preds: EntryPrediction[], config: TrainConfig, root: string, threshold: number,
+  options: EvaluateOptions): Promise<GalleryFiles | undefined> {
+  if (!config.gallery || options.gallery === false) return undefined;
+  const started = performance.now();
+  try {
+    const files = await writeRunGallery(model, dir, preds, {
+      plan: config.gallery, seed: config.seed, root, imageSize: config.imageSize, batchSize: config.evalBatchSize, threshold, title: config.magnification, signal: options.signal,
+    });
+    options.onEvent?.({ event: 'gallery', dir: path.join(dir, 'gallery'), files: Object.keys(files).length, seconds: (performance.now() - started) / 1000 });
+    return files;
+  } catch (err) {
+    if (options.signal?.aborted) throw err;
+    options.onEvent?.({ event: 'warning', message: `No Grad-CAM gallery was written (${(err as Error).message.split('\n')[0]}); the metrics are. Evaluate the run again to retry.` });
+    return undefined;
+  }
 }
 
 function reportOf(preds: EntryPrediction[], threshold: number): EvaluationReport {
@@ -93,8 +121,10 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions = {})
     const weights = trainingClassWeights(config.classWeighting, data.parts.train);
     const valLoss = weightedCrossEntropy(val.map((p) => p.probabilities), val.map((p) => p.label), weights).mean;
     options.onEvent?.({ event: 'evaluate', part: 'test', images: data.parts.test.length });
-    const test = reportOf(await predictEntries(model, data.parts.test, opts), threshold.threshold);
+    const testPreds = await predictEntries(model, data.parts.test, opts);
+    const test = reportOf(testPreds, threshold.threshold);
     const plots = await writeRunPlots(runDir, epochs, bestEpoch, test, config.magnification);
+    const gallery = await galleryOf(model, runDir, testPreds, config, data.manifest.root, threshold.threshold, options);
     const stoppedEarly = epochs.length < config.maxEpochs;
     const faithfulness = options.faithfulness ? await faithfulnessSample(model, data.parts.test, {
       root: data.manifest.root, imageSize: config.imageSize, images: options.faithfulness, seed: config.seed,
@@ -110,6 +140,7 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions = {})
       validation: { accuracy: valReport.metrics.accuracy, weightedF1: valReport.metrics.weightedF1, loss: valLoss, report: valReport },
       test,
       plots,
+      ...(gallery ? { gallery } : {}),
       evaluatedAt: new Date().toISOString(),
       ...(faithfulness ? { faithfulness } : {}),
     };
@@ -155,7 +186,10 @@ export async function evaluateExternal(runDir: string, options: EvaluateOptions 
     const test = reportOf(preds, threshold);
     const outDir = createRunDir(path.join(runDir, 'evaluations'), runName(config).slice(0, 15));
     const plots = await writeRunPlots(outDir, [], epoch, test, config.magnification);
-    const result: ExternalEvaluation = { run: path.basename(path.resolve(runDir)), source, threshold, test, plots, evaluatedAt: new Date().toISOString() };
+    const gallery = await galleryOf(model, outDir, preds, config, root, threshold, options);
+    const result: ExternalEvaluation = {
+      run: path.basename(path.resolve(runDir)), source, threshold, test, plots, ...(gallery ? { gallery } : {}), evaluatedAt: new Date().toISOString(),
+    };
     await writeJsonAtomic(path.join(outDir, 'metrics.json'), result);
     return result;
   } finally {

@@ -1,6 +1,6 @@
 // Public surface of the training part (DESIGN.md: epoch loop, augmentation plan, early stopping,
 // checkpoints, runs, sweeps). The CLI and the web server call these; nothing here parses arguments.
-export { LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, resolveTrainConfig, validateConfig, type AugmentationPlan, type ResolvedConfig, type TrainConfig, type TrainMagnification, type TrainOverrides } from './recipe';
+export { LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, resolveTrainConfig, validateConfig, type AugmentationPlan, type GalleryPlan, type ResolvedConfig, type TrainConfig, type TrainMagnification, type TrainOverrides } from './recipe';
 export { classWeightsFromCounts, countLabels, trainingClassWeights } from './class-weights';
 export { EarlyStopper, type EarlyStoppingState, type EarlyStoppingUpdate } from './early-stopping';
 export { IMAGENET_FILES, IMAGENET_URL, missingImagenetMessage, resolveInitialWeights, weightsCacheDir, type InitialWeights } from './initial-weights';
@@ -12,6 +12,7 @@ export { demoModelsNeeded, trainDemoModels, type DemoOptions } from './demo-mode
 export { trainRun, resumeRun, type TrainRunOptions, type TrainRunResult } from './train-run';
 export { evaluateExternal, evaluateRun, readRunMetrics, type EvaluateOptions, type ExternalEvaluation, type ExternalSource, type RunMetrics } from './evaluate-run';
 export { promoteRun, buildModelCard } from './promote-run';
+export { GALLERY_DIR, galleryFiles, writeRunGallery, type GalleryFiles, type GalleryIndex, type GalleryOptions } from './run-gallery';
 export { runSweep, bestPerMagnification, sharedManifest, magnificationsIn, type SweepGrid, type SweepResult, type SweepRow } from './sweep';
 export { runCrossValidation, type CrossValidationResult } from './cross-validate';
 export { createTrainReporter, type ReporterOptions } from './progress-reporter';

@@ -58,6 +58,9 @@ export function createTrainReporter(o: ReporterOptions): TrainEventHandler {
       case 'evaluate':
         err.write(`Evaluating the best checkpoint on ${e.part} (${e.images} images)\n`);
         break;
+      case 'gallery':
+        err.write(`Grad-CAM gallery and top losses in ${e.dir} (${e.seconds.toFixed(1)} s)\n`);
+        break;
       case 'run-end':
         err.write(`Done: best epoch ${e.bestEpoch} of ${e.epochs}; threshold ${f3(e.threshold)} (from validation); ` +
           `val acc ${f3(e.val.accuracy)} F1 ${f3(e.val.weightedF1)}; test acc ${f3(e.test.accuracy)} F1 ${f3(e.test.weightedF1)}` +

@@ -1,4 +1,4 @@
-// Installs a finished run's best model as models/<slot>/ (model.pt, card.json, plots/), built in
+// Installs a finished run's best model as models/<slot>/ (model.pt, card.json, plots/, gallery/), built in
 // a temporary folder beside the target and swapped in by renames, so readers never see half a model.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,7 +21,7 @@ function readInitialWeights(runDir: string): InitialWeights {
 }
 
 /** Builds the card of a finished run (without touching models/). */
-export async function buildModelCard(runDir: string, modelFile: string, plots: Record<string, string>): Promise<ModelCard> {
+export async function buildModelCard(runDir: string, modelFile: string, plots: Record<string, string>, gallery?: Record<string, string>): Promise<ModelCard> {
   const config = readRunConfig(runDir);
   const metrics = readRunMetrics(runDir);
   const data = loadRunData(runDir, config);
@@ -56,6 +56,7 @@ export async function buildModelCard(runDir: string, modelFile: string, plots: R
       ...(metrics.faithfulness ? { faithfulness: metrics.faithfulness } : {}),
     },
     plots,
+    ...(gallery && Object.keys(gallery).length ? { gallery } : {}),
     run: path.relative(process.cwd(), path.resolve(runDir)) || '.',
   };
 }
@@ -77,7 +78,20 @@ function recoverKilledPromotions(root: string, emit: TrainEventHandler): void {
   if (paths.length > 0) emit({ event: 'stale-temps-removed', paths });
 }
 
-/** Copies best.pt, the plots and a new card into models/<slot>/, replacing what was there atomically. */
+/** Copies the listed files (paths relative to the run, e.g. gallery/overlays/x.jpg) to the same places under `to`; returns those present. */
+async function copyListed(runDir: string, to: string, files: Record<string, string>): Promise<Record<string, string>> {
+  const copied: Record<string, string> = {};
+  for (const [name, rel] of Object.entries(files)) {
+    const from = path.join(runDir, rel);
+    if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..') || !fs.existsSync(from)) continue;
+    await fs.promises.mkdir(path.dirname(path.join(to, rel)), { recursive: true });
+    await fs.promises.copyFile(from, path.join(to, rel));
+    copied[name] = rel;
+  }
+  return copied;
+}
+
+/** Copies best.pt, the plots, the Grad-CAM gallery and a new card into models/<slot>/, replacing what was there atomically. */
 export async function promoteRun(runDir: string, modelsDir = 'models', options: { onEvent?: TrainEventHandler } = {}): Promise<ModelCard> {
   const config = readRunConfig(runDir);
   const metrics = readRunMetrics(runDir);
@@ -100,7 +114,8 @@ export async function promoteRun(runDir: string, modelsDir = 'models', options: 
       await fs.promises.copyFile(from, to);
       plots[name] = `plots/${path.basename(rel)}`;
     }
-    const card = await buildModelCard(runDir, path.join(tmp, MODEL_FILE), plots);
+    const gallery = await copyListed(runDir, tmp, metrics.gallery ?? {});
+    const card = await buildModelCard(runDir, path.join(tmp, MODEL_FILE), plots, gallery);
     await writeJsonAtomic(path.join(tmp, CARD_FILE), card);
     // rename() cannot replace a non-empty folder: move the old one aside, move the new one in, drop the old.
     const old = path.join(root, `.${config.magnification}.old-${nonce}`);

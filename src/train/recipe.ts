@@ -82,6 +82,14 @@ export interface TrainConfig {
   decodeCacheGigabytes: number | null;
   /** Batch of validation and test passes; by default the larger of 64 and the training batch. */
   evalBatchSize: number;
+  /** Grad-CAM gallery written with the run's evaluation (gallery/); null = none (`--no-gallery`). */
+  gallery: GalleryPlan | null;
+}
+
+/** Test images shown with their Grad-CAM maps: a seeded sample per class, and the highest losses. */
+export interface GalleryPlan {
+  perClass: number;
+  topLosses: number;
 }
 
 /** The study's recipe: ResNet-50 from ImageNet, layer4 + fc trained, Adam 1e-4, weighted CE, ≤ 20 epochs. */
@@ -118,6 +126,7 @@ export const STUDY_RECIPE: Omit<TrainConfig, 'data'> = Object.freeze({
   decodeCache: 'auto',
   decodeCacheGigabytes: null,
   evalBatchSize: 64,
+  gallery: Object.freeze({ perClass: 4, topLosses: 8 }),
 }) as Omit<TrainConfig, 'data'>;
 
 export const LEARNING_RATE_SCALINGS = ['auto', 'linear', 'none'] as const;
@@ -197,5 +206,9 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (c.decodeCache !== undefined) expectString(c.decodeCache, 'decode cache');
   if (c.decodeCacheGigabytes != null) expectNumber(c.decodeCacheGigabytes, 'decode cache size (GiB)', 0);
   expectInteger(c.evalBatchSize, 'evaluation batch size', 1, 4096);
+  if (c.gallery != null) {
+    expectInteger(c.gallery.perClass, 'gallery.perClass (images per class)', 0, 64);
+    expectInteger(c.gallery.topLosses, 'gallery.topLosses (highest-loss images)', 0, 256);
+  }
   return c;
 }

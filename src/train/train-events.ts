@@ -16,6 +16,8 @@ export type TrainEvent =
   | { event: 'early-stop'; epoch: number; bestEpoch: number; patience: number }
   | { event: 'interrupted'; runDir: string; epochsCompleted: number }
   | { event: 'evaluate'; part: 'val' | 'test'; images: number }
+  /** The Grad-CAM gallery was written (`files` files under `dir`, in `seconds`). */
+  | { event: 'gallery'; dir: string; files: number; seconds: number }
   | { event: 'run-end'; runDir: string; bestEpoch: number; epochs: number; threshold: number;
     val: { accuracy: number; weightedF1: number }; test: { accuracy: number; weightedF1: number; auc: number | null } };
 

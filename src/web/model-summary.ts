@@ -13,6 +13,8 @@ export interface ModelSummary {
   warning?: string;
   createdAt: string;
   threshold: number;
+  /** The card has a Grad-CAM gallery of test images (shown on its page). */
+  gallery: boolean;
   test: {
     images: number;
     benign: number;
@@ -48,6 +50,7 @@ export function summariseCard(magnification: Magnification, card: ModelCard, loa
     ...(card.demo ? { warning: DEMO_WARNING } : {}),
     createdAt: card.createdAt,
     threshold: card.threshold,
+    gallery: Object.keys(card.gallery ?? {}).length > 0,
     test: {
       images: t.counts.images,
       benign: t.counts.benign,

@@ -1,6 +1,6 @@
 // The pages people use: the analysis form and its result (GET and POST /), and a model card page
-// per magnification with the card's plots. The form works without JavaScript; the small static
-// script only adds drag and drop and pre-selects the magnification from a BreakHis file name.
+// per magnification with the card's plots and Grad-CAM gallery. The form works without
+// JavaScript; the small static script only adds drag and drop and pre-selects the magnification from a BreakHis file name.
 import * as path from 'node:path';
 import { type Request, type Response, Router } from 'express';
 
@@ -24,6 +24,22 @@ function listedPlots(plots: Record<string, string>): string[] {
     .filter(([, file]) => /\.svg$/i.test(file) || (/\.png$/i.test(file) && !files.has(file.replace(/\.png$/i, '.svg'))))
     .map(([name]) => name);
 }
+
+/** The card's Grad-CAM gallery for the page: the two sheets, the overlays of each, the CSVs. */
+function galleryView(files: Record<string, string>): { sheets: string[]; sample: string[]; losses: string[]; tables: string[] } | null {
+  const names = Object.keys(files).sort();
+  if (names.length === 0) return null;
+  return {
+    sheets: ['gallery.png', 'top-losses.png'].filter((n) => n in files),
+    sample: names.filter((n) => /^sample-.*\.jpg$/.test(n)),
+    losses: names.filter((n) => /^loss-.*\.jpg$/.test(n)),
+    tables: names.filter((n) => /\.csv$/.test(n)),
+  };
+}
+
+/** Content types of the files a card may list, by kind: anything else is not served. */
+const PLOT_TYPES: Record<string, string> = { '.png': 'image/png', '.svg': 'image/svg+xml' };
+const GALLERY_TYPES: Record<string, string> = { ...PLOT_TYPES, '.jpg': 'image/jpeg', '.csv': 'text/csv; charset=utf-8', '.json': 'application/json' };
 
 function submittedMagnification(raw: string | undefined): string | undefined {
   try {
@@ -104,6 +120,7 @@ export function pageRoutes(ctx: AnalyseContext): Router {
       summary: summariseCard(mag, card, status?.installed === true && status.loaded),
       demoWarning: DEMO_WARNING,
       plots: listedPlots(card.plots ?? {}),
+      gallery: galleryView(card.gallery ?? {}),
       trainHint: trainCommandHint(mag),
       // Names only: the server's folders are nobody's business.
       runId: path.basename(String(card.run ?? '')),
@@ -113,8 +130,8 @@ export function pageRoutes(ctx: AnalyseContext): Router {
     });
   });
 
-  // Only plots the card lists, only inside the model's folder: no client-chosen path reaches the disk.
-  router.get('/models/:mag/plots/:name', (req, res) => {
+  // Only files the card lists, only inside the model's folder: no client-chosen path reaches the disk.
+  const cardFile = (kind: 'plots' | 'gallery', types: Record<string, string>, missing: string) => (req: Request, res: Response): void => {
     const mag = parseMagnification(String(req.params.mag));
     let card;
     try {
@@ -122,14 +139,20 @@ export function pageRoutes(ctx: AnalyseContext): Router {
     } catch {
       throw new HttpError(404, `No model is installed for ${mag}.`);
     }
-    const file = Object.prototype.hasOwnProperty.call(card.plots ?? {}, req.params.name) ? card.plots[String(req.params.name)] : undefined;
+    const listed: Record<string, string> = card[kind] ?? {};
+    const name = String(req.params.name);
+    const file = Object.prototype.hasOwnProperty.call(listed, name) ? listed[name] : undefined;
     const dir = path.join(ctx.registry.modelsDir, mag);
     const resolved = file ? path.resolve(dir, file) : '';
-    if (!file || !/\.(svg|png)$/i.test(file) || !resolved.startsWith(dir + path.sep)) throw new HttpError(404, 'This model card has no such plot.');
+    const type = types[path.extname(resolved).toLowerCase()];
+    if (!file || !type || !resolved.startsWith(dir + path.sep)) throw new HttpError(404, missing);
+    res.type(type);
     res.sendFile(resolved, { dotfiles: 'deny' }, (err) => {
-      if (err && !res.headersSent) res.status(404).json({ error: 'This model card has no such plot.', status: 404 });
+      if (err && !res.headersSent) res.status(404).json({ error: missing, status: 404 });
     });
-  });
+  };
+  router.get('/models/:mag/plots/:name', cardFile('plots', PLOT_TYPES, 'This model card has no such plot.'));
+  router.get('/models/:mag/gallery/:name', cardFile('gallery', GALLERY_TYPES, 'This model card has no such gallery file.'));
 
   return router;
 }

@@ -103,6 +103,9 @@ interface NativeModelHandle {
   gradcam(data: Uint8Array, shape: readonly number[], targetClass: number, method: CamMethod): Promise<{
     cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number;
   }>;
+  gradcamBatch(data: Uint8Array, shape: readonly number[], targets: Int32Array, method: CamMethod): Promise<{
+    cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number;
+  }[]>;
   save(file: string, metadata: string, epoch: number): Promise<void>;
   predictStored(store: NativeImageStoreHandle, rows: Int32Array): Promise<Float32Array>;
   trainStepStored(store: NativeImageStoreHandle, rows: Int32Array, labels: Int32Array,
@@ -330,6 +333,24 @@ export class Model {
     const handle = this.live();
     const result = await call(() => handle.gradcam(image.data, image.shape, target, method));
     return { ...result, probabilities: Array.from(result.probabilities) };
+  }
+
+  /**
+   * Grad-CAM (or Grad-CAM++) for every image of a batch in one forward pass, one target class per image
+   * (undefined: that image's predicted class). Results in input order.
+   */
+  async gradcamBatch(images: ImageBatch, options: { targetClasses: readonly (number | undefined)[]; method?: CamMethod }): Promise<GradCamResult[]> {
+    checkBatch(images, 'images');
+    const count = images.shape[0];
+    if (!Array.isArray(options?.targetClasses) || options.targetClasses.length !== count) {
+      throw invalid(`${count} target classes`, 'targetClasses', options?.targetClasses);
+    }
+    const targets = Int32Array.from(options.targetClasses,
+      (t, i) => (t === undefined ? -1 : expectInteger(t, `targetClasses[${i}]`, 0, this.classes - 1)));
+    const method = options.method === undefined ? 'gradcam' : expectOneOf(options.method, 'method', CAM_METHODS);
+    const handle = this.live();
+    const results = await call(() => handle.gradcamBatch(images.data, images.shape, targets, method));
+    return results.map((r) => ({ ...r, probabilities: Array.from(r.probabilities) }));
   }
 
   /** Weights, optimiser state, epoch and metadata (JSON-serialisable) in one file, written atomically. */

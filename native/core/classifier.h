@@ -62,6 +62,11 @@ class Classifier {
   // predicted class.
   GradCamResult gradcam(const ImageBatchView& image, int64_t target_class,
                         CamMethod method = CamMethod::kGradCam);
+  // The same for each image of a batch in one forward pass (the server's micro-batches), with one
+  // target class per image (< 0: that image's predicted class).
+  std::vector<GradCamResult> gradcam(const ImageBatchView& images,
+                                     const std::vector<int64_t>& target_classes,
+                                     CamMethod method = CamMethod::kGradCam);
 
   void setLearningRate(double learning_rate);
 

@@ -10,7 +10,7 @@ export const CSV_COLUMNS = [
   'ood_warnings', 'ood_messages', 'gradcam_method',
 ] as const;
 
-function csvCell(value: string | number | boolean | null): string {
+export function csvCell(value: string | number | boolean | null): string {
   if (value === null) return '';
   const text = typeof value === 'number' ? String(Number(value.toFixed(6))) : String(value);
   // Quote what CSV needs quoted; prefix formula starters so a spreadsheet never executes a cell.

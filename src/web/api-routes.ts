@@ -13,7 +13,9 @@ export function apiRoutes(ctx: ResultContext): Router {
   // plus the overlay inline for scripts that want it in one round trip.
   router.post('/api/predict', async (req, res) => {
     const analysed = await analyseRequest(req, res, ctx);
+    // The client's own file name is not echoed back (it may be a path); the downloads carry it.
     const answer = resultJson(await keepResult(ctx.results, analysed));
+    delete answer.fileName;
     const overlay = analysed.analysis.gradcam?.overlayPng;
     res.json(overlay ? { ...answer, gradcam: { ...(answer.gradcam as object), overlayPng: overlay.toString('base64') } } : answer);
   });

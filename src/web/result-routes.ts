@@ -21,7 +21,8 @@ export async function keepResult(results: ResultStore, analysed: AnalysedRequest
     record: {
       id: results.newId(),
       createdAt: Date.now(),
-      fileName: analysed.fileName ?? null,
+      // The name only: a client may send a path, which is nobody's business here.
+      fileName: analysed.fileName ? analysed.fileName.split(/[\\/]/).pop() || null : null,
       sha256: analysed.sha256,
       magnification: analysed.magnification,
       prediction: analysis.prediction,

@@ -150,7 +150,7 @@ describe('web pages', () => {
     const html = await res.text();
     expect(html).to.match(/id="warnings"/);
     expect(html).to.match(/<li data-code="transparent">100% of the image is transparent/);
-    expect(html).to.match(/<figcaption>Grad-CAM\+\+ for <strong>/);
+    expect(html).to.match(/<figcaption>Grad-CAM\+\+ for <strong id="explained">/);
     expect(html).to.match(/<option value="gradcam\+\+" selected>/);
     expect(html).to.match(/95% CI [\d.]+%–[\d.]+%\s*\(Wilson, 8 patients\)/);
   });

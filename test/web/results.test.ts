@@ -14,7 +14,7 @@ interface Answer {
   id: string;
   url: string;
   probability: number;
-  warnings: string[];
+  warnings: { code: string; message: string }[];
   links: { json: string; csv: string };
   gradcam: { overlayUrl: string; overlayPng: string };
 }
@@ -101,7 +101,7 @@ describe('results over HTTP', () => {
     const answer = await res.json() as Answer;
     expect(answer.id).to.match(/^[A-Za-z0-9_-]{22}$/);
     expect(answer.url).to.equal(`/results/${answer.id}`);
-    expect(answer.warnings).to.deep.equal([]);
+    expect(answer.warnings.map((w) => w.code)).to.deep.equal(['tiny']); // an 80×50 test tile; warned, still answered
     expect(answer.gradcam.overlayUrl).to.equal(`/results/${answer.id}/overlay.png`);
 
     const page = await fetch(`${server.url}${answer.url}`);
@@ -126,7 +126,7 @@ describe('results over HTTP', () => {
     const [header, row] = csv.trim().split('\n');
     expect(header).to.equal('file_name,sha256,magnification,model_id,threshold,probability_malignant,label,warnings,demo,created_at,result_url');
     expect(row.split(',').slice(0, 5)).to.deep.equal([name, json.sha256, '40X', '40X-fixture-32', '0.5']);
-    expect(row).to.include(',true,');
+    expect(row).to.include(',true,').and.include('too small to show tissue');
     const many = await (await fetch(`${server.url}/results.csv?ids=${answer.id},${answer.id}`)).text();
     expect(many.trim().split('\n')).to.have.length(3);
 

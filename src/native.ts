@@ -105,9 +105,9 @@ interface NativeModelHandle {
   gradcam(data: Uint8Array, shape: readonly number[], targetClass: number, method: CamMethod): Promise<{
     cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number;
   }>;
-  gradcamBatch(data: Uint8Array, shape: readonly number[], targetClasses: Int32Array): Promise<{
-    cams: Float32Array; width: number; height: number; probabilities: Float32Array; targetClasses: number[];
-  }>;
+  gradcamBatch(data: Uint8Array, shape: readonly number[], targets: Int32Array, method: CamMethod): Promise<{
+    cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number;
+  }[]>;
   save(file: string, metadata: string, epoch: number): Promise<void>;
   predictStored(store: NativeImageStoreHandle, rows: Int32Array): Promise<Float32Array>;
   trainStepStored(store: NativeImageStoreHandle, rows: Int32Array, labels: Int32Array,
@@ -359,22 +359,22 @@ export class Model {
   }
 
   /**
-   * Grad-CAM for every image of `images` in one call (one forward, one backward): the same maps as
-   * `gradcam` image by image. `targetClasses[i]` is image i's explained class; default: its arg-max.
+   * Grad-CAM (or Grad-CAM++) for every image of a batch in one forward pass, one target class per image
+   * (undefined: that image's predicted class). Results in input order.
    */
-  async gradcamBatch(images: ImageBatch, options: { targetClasses?: readonly number[] } = {}): Promise<GradCamResult[]> {
+  async gradcamBatch(images: ImageBatch, options: { targetClasses?: readonly (number | undefined)[]; method?: CamMethod } = {}): Promise<GradCamResult[]> {
     checkBatch(images, 'images');
-    const n = images.shape[0];
-    const given = options.targetClasses;
-    if (given !== undefined && (!Array.isArray(given) || given.length !== n)) throw invalid(`${n} target classes`, 'targetClasses', given);
-    const targets = Int32Array.from(given ?? new Array<number>(n).fill(-1), (t, i) => (given ? expectInteger(t, `targetClasses[${i}]`, 0, this.classes - 1) : t));
+    const count = images.shape[0];
+    const given = options.targetClasses ?? new Array<undefined>(count).fill(undefined);
+    if (!Array.isArray(given) || given.length !== count) {
+      throw invalid(`${count} target classes`, 'targetClasses', options.targetClasses);
+    }
+    const targets = Int32Array.from(given,
+      (t, i) => (t === undefined ? -1 : expectInteger(t, `targetClasses[${i}]`, 0, this.classes - 1)));
+    const method = options.method === undefined ? 'gradcam' : expectOneOf(options.method, 'method', CAM_METHODS);
     const handle = this.live();
-    const r = await call(() => handle.gradcamBatch(images.data, images.shape, targets));
-    const size = r.width * r.height;
-    return r.targetClasses.map((targetClass, i) => ({
-      cam: r.cams.subarray(i * size, (i + 1) * size), width: r.width, height: r.height, targetClass,
-      probabilities: Array.from(r.probabilities.subarray(i * this.classes, (i + 1) * this.classes)),
-    }));
+    const results = await call(() => handle.gradcamBatch(images.data, images.shape, targets, method));
+    return results.map((r) => ({ ...r, probabilities: Array.from(r.probabilities) }));
   }
 
   /** Weights, optimiser state, epoch and metadata (JSON-serialisable) in one file, written atomically. */

@@ -39,8 +39,8 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
        InstanceMethod<&ModelWrap::TrainStepStored>("trainStepStored"),
        InstanceMethod<&ModelWrap::SetLearningRate>("setLearningRate"),
        InstanceMethod<&ModelWrap::TrainableParameters>("trainableParameters"),
-       InstanceMethod<&ModelWrap::Gradcam>("gradcam"), InstanceMethod<&ModelWrap::Save>("save"),
-       InstanceMethod<&ModelWrap::GradcamBatch>("gradcamBatch"),
+       InstanceMethod<&ModelWrap::Gradcam>("gradcam"),
+       InstanceMethod<&ModelWrap::GradcamBatch>("gradcamBatch"), InstanceMethod<&ModelWrap::Save>("save"),
        InstanceMethod<&ModelWrap::Info>("info"), InstanceMethod<&ModelWrap::Dispose>("dispose")});
   addonData(env).model_constructor = Napi::Persistent(ctor);
   return ctor;
@@ -253,6 +253,18 @@ Napi::Value ModelWrap::SetLearningRate(const Napi::CallbackInfo& info) {
   });
 }
 
+namespace {
+Napi::Object gradcamResult(Napi::Env env, const GradCamResult& cam) {
+  auto result = Napi::Object::New(env);
+  result.Set("cam", toFloat32Array(env, cam.cam));
+  result.Set("height", Napi::Number::New(env, static_cast<double>(cam.cam.size(0))));
+  result.Set("width", Napi::Number::New(env, static_cast<double>(cam.cam.size(1))));
+  result.Set("probabilities", toFloat32Array(env, cam.probabilities));
+  result.Set("targetClass", Napi::Number::New(env, static_cast<double>(cam.target_class)));
+  return result;
+}
+}  // namespace
+
 Napi::Value ModelWrap::Gradcam(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -263,41 +275,26 @@ Napi::Value ModelWrap::Gradcam(const Napi::CallbackInfo& info) {
     return ComputeTask<GradCamResult>::Start(
         env, "histoscope.gradcam",
         [classifier, image, target, method] { return classifier->gradcam(image, target, method); },
-        [](Napi::Env env, GradCamResult& cam) {
-          auto result = Napi::Object::New(env);
-          result.Set("cam", toFloat32Array(env, cam.cam));
-          result.Set("height", Napi::Number::New(env, static_cast<double>(cam.cam.size(0))));
-          result.Set("width", Napi::Number::New(env, static_cast<double>(cam.cam.size(1))));
-          result.Set("probabilities", toFloat32Array(env, cam.probabilities));
-          result.Set("targetClass", Napi::Number::New(env, static_cast<double>(cam.target_class)));
-          return result;
-        },
+        [](Napi::Env env, GradCamResult& cam) -> Napi::Value { return gradcamResult(env, cam); },
         {Value(), info[0].As<Napi::Object>()});
   });
 }
 
-// gradcamBatch(data, shape, targets) -> { cams: N*H*W, width, height, probabilities: N*classes, targetClasses }
+// gradcamBatch(data, shape, targets) -> one result per image (targets[i] < 0: predicted class).
 Napi::Value ModelWrap::GradcamBatch(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto classifier = live(env);
     auto images = readImageBatch(info[0], info[1]);
-    auto targets = readIntegers(info[2], "target classes");
-    return ComputeTask<GradCamBatchResult>::Start(
+    auto targets = readIntegers(info[2], "Grad-CAM target classes");
+    auto method = parseCamMethod(info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "gradcam");
+    return ComputeTask<std::vector<GradCamResult>>::Start(
         env, "histoscope.gradcamBatch",
-        [classifier, images, targets] { return classifier->gradcamBatch(images, targets); },
-        [](Napi::Env env, GradCamBatchResult& cams) {
-          auto result = Napi::Object::New(env);
-          result.Set("cams", toFloat32Array(env, cams.cams));
-          result.Set("height", Napi::Number::New(env, static_cast<double>(cams.cams.size(1))));
-          result.Set("width", Napi::Number::New(env, static_cast<double>(cams.cams.size(2))));
-          result.Set("probabilities", toFloat32Array(env, cams.probabilities));
-          auto targets = Napi::Array::New(env, cams.target_classes.size());
-          for (size_t i = 0; i < cams.target_classes.size(); i++) {
-            targets.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(cams.target_classes[i])));
-          }
-          result.Set("targetClasses", targets);
-          return result;
+        [classifier, images, targets, method] { return classifier->gradcam(images, targets, method); },
+        [](Napi::Env env, std::vector<GradCamResult>& cams) -> Napi::Value {
+          auto list = Napi::Array::New(env, cams.size());
+          for (size_t i = 0; i < cams.size(); ++i) list.Set(static_cast<uint32_t>(i), gradcamResult(env, cams[i]));
+          return list;
         },
         {Value(), info[0].As<Napi::Object>()});
   });

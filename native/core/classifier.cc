@@ -244,13 +244,27 @@ GradCamResult Classifier::gradcam(const ImageBatchView& image, int64_t target_cl
                                   CamMethod method) {
   checkBatch(image);
   if (image.count != 1) throw std::invalid_argument("Grad-CAM takes exactly one image.");
-  if (target_class >= options_.num_classes) {
-    throw std::invalid_argument("Target class " + std::to_string(target_class) +
-                                " is outside 0.." + std::to_string(options_.num_classes - 1) + ".");
+  return std::move(gradcam(image, std::vector<int64_t>{target_class}, method)[0]);
+}
+
+std::vector<GradCamResult> Classifier::gradcam(const ImageBatchView& images,
+                                               const std::vector<int64_t>& target_classes,
+                                               CamMethod method) {
+  checkBatch(images);
+  if (static_cast<int64_t>(target_classes.size()) != images.count) {
+    throw std::invalid_argument("Got " + std::to_string(target_classes.size()) +
+                                " Grad-CAM target classes for " + std::to_string(images.count) +
+                                " images.");
+  }
+  for (auto target : target_classes) {
+    if (target >= options_.num_classes) {
+      throw std::invalid_argument("Target class " + std::to_string(target) + " is outside 0.." +
+                                  std::to_string(options_.num_classes - 1) + ".");
+    }
   }
   std::lock_guard<std::mutex> lock(mutex_);
   model_->eval();
-  auto input = modelInput(pixelsOnDevice(image, device_), nullptr);
+  auto input = modelInput(pixelsOnDevice(images, device_), nullptr);
 
   // Only the head's graph is needed for d(score)/d(layer4 output): run the trunk without autograd
   // and start a fresh leaf at layer4. No hooks outlive this call, and the graph is freed on return.
@@ -261,22 +275,38 @@ GradCamResult Classifier::gradcam(const ImageBatchView& image, int64_t target_cl
   }
   features.set_requires_grad(true);
   auto logits = model_->head(features);
-  auto probabilities = torch::softmax(logits.detach(), 1)[0];
-  if (target_class < 0) target_class = probabilities.argmax().item<int64_t>();
-  auto gradients = torch::autograd::grad({logits[0][target_class]}, {features})[0];
+  auto probabilities = torch::softmax(logits.detach(), 1).to(torch::kCPU);
+  std::vector<int64_t> targets = target_classes;
+  auto predicted = probabilities.argmax(1);
+  for (int64_t i = 0; i < images.count; ++i) {
+    if (targets[i] < 0) targets[i] = predicted[i].item<int64_t>();
+  }
+  // In eval mode the images do not interact, so the gradient of the sum of each image's target
+  // score holds each image's own gradient.
+  auto index = torch::tensor(targets, torch::kInt64).to(logits.device()).unsqueeze(1);
+  auto scores = logits.gather(1, index).sum();
+  auto gradients = torch::autograd::grad({scores}, {features})[0];
 
   torch::NoGradGuard no_grad;
-  auto channel_weights = camChannelWeights(gradients, features.detach(), method);  // [1, C, 1, 1]
-  auto cam = torch::relu((channel_weights * features.detach()).sum(1, /*keepdim=*/true));
-  cam = F::interpolate(cam, F::InterpolateFuncOptions()
-                                .size(std::vector<int64_t>{image.height, image.width})
-                                .mode(torch::kBilinear)
-                                .align_corners(false))[0][0];
-  // Min-max to 0..1; a flat map (no positive evidence anywhere) stays all zeros.
-  auto low = cam.min();
-  auto range = (cam.max() - low).item<double>();
-  cam = range > 1e-12 ? (cam - low) / range : torch::zeros_like(cam);
-  return {cam.to(torch::kCPU).contiguous(), probabilities.to(torch::kCPU), target_class};
+  auto channel_weights = camChannelWeights(gradients, features.detach(), method);  // [N, C, 1, 1]
+  auto cams = torch::relu((channel_weights * features.detach()).sum(1, /*keepdim=*/true));
+  cams = F::interpolate(cams, F::InterpolateFuncOptions()
+                                  .size(std::vector<int64_t>{images.height, images.width})
+                                  .mode(torch::kBilinear)
+                                  .align_corners(false))
+             .select(1, 0)
+             .to(torch::kCPU);
+  std::vector<GradCamResult> results;
+  results.reserve(static_cast<size_t>(images.count));
+  for (int64_t i = 0; i < images.count; ++i) {
+    // Min-max to 0..1; a flat map (no positive evidence anywhere) stays all zeros.
+    auto cam = cams[i];
+    auto low = cam.min();
+    auto range = (cam.max() - low).item<double>();
+    cam = range > 1e-12 ? (cam - low) / range : torch::zeros_like(cam);
+    results.push_back({cam.contiguous(), probabilities[i].contiguous(), targets[i]});
+  }
+  return results;
 }
 
 void Classifier::setLearningRate(double learning_rate) {

@@ -35,12 +35,6 @@ struct GradCamResult {
   int64_t target_class = 0;
 };
 
-struct GradCamBatchResult {
-  torch::Tensor cams;           // [N, H, W], each in 0..1, at the input images' size, float32, CPU
-  torch::Tensor probabilities;  // [N, classes], float32, CPU
-  std::vector<int64_t> target_classes;
-};
-
 struct CheckpointInfo {
   std::string metadata_json;  // opaque to the core: the TypeScript side owns its schema
   int64_t epoch = 0;
@@ -73,9 +67,11 @@ class Classifier {
   // predicted class.
   GradCamResult gradcam(const ImageBatchView& image, int64_t target_class,
                         CamMethod method = CamMethod::kGradCam);
-  // Plain Grad-CAM for N images in one forward and one backward pass (native/core/gradcam_batch.cc);
-  // target_classes has one entry per image, < 0 meaning that image's predicted class.
-  GradCamBatchResult gradcamBatch(const ImageBatchView& images, std::vector<int64_t> target_classes);
+  // The same for each image of a batch in one forward pass (the server's micro-batches), with one
+  // target class per image (< 0: that image's predicted class).
+  std::vector<GradCamResult> gradcam(const ImageBatchView& images,
+                                     const std::vector<int64_t>& target_classes,
+                                     CamMethod method = CamMethod::kGradCam);
 
   void setLearningRate(double learning_rate);
 

@@ -39,6 +39,8 @@ const SERVE_OPTIONS: OptionSpec[] = [
   { flags: '--port <n>', description: 'port (env PORT)', defaultValue: process.env.PORT ?? '3000' },
   { flags: '--host <host>', description: 'interface to listen on (env HOST)', defaultValue: process.env.HOST ?? '127.0.0.1' },
   { flags: '--models <dir>', description: 'installed models folder', defaultValue: 'models' },
+  { flags: '--results-ttl <minutes>', description: 'how long each result link (/results/:id) stays reachable in memory', defaultValue: '60' },
+  { flags: '--keep-results <dir>', description: 'also keep every result in this folder, reachable for as long as it is there' },
 ];
 
 /** Exit code of `histoscope predict` when some inputs failed (1 stays "the command failed"). */
@@ -135,6 +137,11 @@ export function registerInferCommands(program: Command): void {
   addOptions(program.command('serve').description('serve the web UI and JSON API'), SERVE_OPTIONS)
     .action(action(async (o: Record<string, string>) => {
       const { serve } = await import('../web/serve');
-      await serve({ port: num('--port', o.port), host: o.host, modelsDir: o.models, bootstrapDemo: true, handleSignals: true });
+      const ttlMinutes = num('--results-ttl', o.resultsTtl, false)!;
+      if (!(ttlMinutes > 0)) throw new Error(`Expected a positive number of minutes for --results-ttl but received ${o.resultsTtl}.`);
+      await serve({
+        port: num('--port', o.port), host: o.host, modelsDir: o.models, bootstrapDemo: true, handleSignals: true,
+        results: { ttlMs: ttlMinutes * 60_000, ...(o.keepResults ? { dir: o.keepResults } : {}) },
+      });
     }));
 }

@@ -3,21 +3,25 @@
 import type { CamMethod } from '../native';
 import { renderGradcam, type GradcamPictures } from './gradcam-image';
 import { type ImageWarning, inputWarnings } from './input-warnings';
+import { batcherFor, type MicroBatchOptions } from './micro-batcher';
 import { decodeForModel, type ReadOptions } from './model-input';
 import type { LoadedModel } from './model-registry';
-import { predictImages } from './predict-images';
 import { type Prediction, toPrediction } from './prediction';
 
 export interface AnalyseOptions extends ReadOptions {
   gradcam?: boolean;
   /** Grad-CAM (default) or Grad-CAM++. */
   method?: CamMethod;
+  /** Class Grad-CAM explains; default: the predicted label. */
+  targetClass?: 0 | 1;
   opacity?: number;
   /** Longest side of the returned pictures. */
   maxSide?: number;
   includeImage?: boolean;
   /** Checked between steps: once it aborts (the client left), no further work starts. */
   signal?: AbortSignal;
+  /** Settings of the model's micro-batcher, applied when it is first made. */
+  microBatch?: Partial<MicroBatchOptions>;
 }
 
 export interface Analysis {
@@ -32,6 +36,7 @@ export async function analyseImage(loaded: LoadedModel, input: string | Buffer, 
   if (options.gradcam) {
     const rendered = await renderGradcam(loaded, input, {
       ...read, method: options.method, opacity: options.opacity, maxSide: options.maxSide, includeImage: options.includeImage, signal: options.signal,
+      microBatch: options.microBatch, targetClass: options.targetClass,
     });
     const { prediction, warnings, targetClass, method, width, height, originalWidth, originalHeight, heatmapPng, overlayPng, imagePng } = rendered;
     return {
@@ -42,6 +47,7 @@ export async function analyseImage(loaded: LoadedModel, input: string | Buffer, 
   const image = await decodeForModel(loaded, input, read);
   const warnings = await inputWarnings(loaded.card, input, image, options.limitInputPixels);
   options.signal?.throwIfAborted();
-  const [probabilities] = await predictImages(loaded, [image]);
+  // Concurrent requests for this model share one native call (micro-batcher.ts).
+  const probabilities = await batcherFor(loaded.model, options.microBatch).predict(image, options.signal);
   return { prediction: toPrediction(probabilities, loaded.card), warnings };
 }

@@ -2,10 +2,12 @@
 // and run in batches. Inputs are read under the web API's input policy (see expand-inputs.ts). A
 // file that cannot be read or is refused, has no known magnification, or whose model is missing
 // becomes an error row; the batch goes on.
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { type DecodedCache, type Magnification, mapWithConcurrency, type Progress, sharedDecodedCache, silentProgress } from '../data';
 import { DEFAULT_MAX_INPUT_PIXELS } from '../data/image-input-policy';
+import type { ModelSlot } from '../eval/model-card';
 import type { RgbImage } from './dihedral';
 import { expandInputs, inputProblem, isPlainFile, readInputFile } from './expand-inputs';
 import { magnificationFor } from './file-magnification';
@@ -16,11 +18,12 @@ import { decodeForModel, MODEL_FIT } from './model-input';
 import { type LoadedModel, MissingModelError, ModelRegistry } from './model-registry';
 import { predictImages } from './predict-images';
 import { type Label, toPrediction } from './prediction';
+import { getThreads } from '../native';
 import { writeFileAtomic } from '../util/atomic-write';
 
 export interface PredictionRow {
   path: string;
-  magnification: Magnification | '';
+  magnification: ModelSlot | '';
   probabilityMalignant: number | null;
   label: Label | '';
   threshold: number | null;
@@ -57,6 +60,12 @@ export interface PredictFilesOptions {
   concurrency?: number;
   /** Persistent decoded-image cache: 'auto' (default), 'off', or a folder. */
   decodeCache?: string;
+  /**
+   * Decode the next chunk while this one runs: default when decoding has cores of its own (a GPU
+   * model, or more cores than the compute thread's intra-op threads). On a CPU whose cores all run
+   * inference, decode threads would only preempt the inference threads.
+   */
+  overlapDecode?: boolean;
   progress?: (total: number) => Progress;
 }
 
@@ -74,7 +83,7 @@ export function defaultBatchSize(loaded: LoadedModel): number {
   return loaded.model.info().device.startsWith('cuda') ? 32 : 8;
 }
 
-function errorRow(file: string, error: string, magnification: Magnification | '' = '', tta = false): PredictionRow {
+function errorRow(file: string, error: string, magnification: ModelSlot | '' = '', tta = false): PredictionRow {
   return {
     path: file, magnification, probabilityMalignant: null, label: '', threshold: null, modelId: '', demo: false, tta,
     gradcam: '', gradcamMethod: '', warning: '', warnings: [], error,
@@ -135,8 +144,16 @@ export async function predictFiles(options: PredictFilesOptions): Promise<Predic
         continue;
       }
       const batchSize = options.batchSize ?? defaultBatchSize(loaded);
+      const decodeOptions = { tta, concurrency, cache };
+      const decode = (from: number): Promise<DecodedChunk> => decodeChunk(loaded, group.slice(from, from + chunkSize), decodeOptions, rows);
+      const overlap = options.overlapDecode ?? (loaded.model.info().device.startsWith('cuda') || os.availableParallelism() > getThreads());
+      // With overlap, chunk k+1 decodes (on libuv's pool) while chunk k runs on the compute thread.
+      let next: Promise<DecodedChunk> | undefined = decode(0);
       for (let i = 0; i < group.length; i += chunkSize) {
-        const inputs = await predictChunk(loaded, group.slice(i, i + chunkSize), { tta, batchSize, concurrency, cache }, rows);
+        const chunk: DecodedChunk = await (next ?? decode(i));
+        next = overlap && i + chunkSize < group.length ? decode(i + chunkSize) : undefined;
+        await predictDecoded(loaded, chunk, { tta, batchSize }, rows);
+        const inputs = chunk.inputs;
         if (namer) {
           await mapWithConcurrency(group.slice(i, i + chunkSize), 1, async (file) => {
             const row = rows.get(file)!;
@@ -193,9 +210,16 @@ async function decodeCached(loaded: LoadedModel, file: string, bytes: Buffer, ca
   return { data, width: size, height: size };
 }
 
-/** Predicts the files that pass the input policy; returns their bytes for Grad-CAM. */
-async function predictChunk(loaded: LoadedModel, files: string[], o: { tta: boolean; batchSize: number; concurrency: number; cache?: DecodedCache },
-  rows: Map<string, PredictionRow>): Promise<Map<string, Buffer>> {
+interface DecodedChunk {
+  /** Files that decoded, with their pixels. */
+  ok: { file: string; image: RgbImage }[];
+  /** The bytes read, kept for Grad-CAM (a pipe cannot be read twice). */
+  inputs: Map<string, Buffer>;
+}
+
+/** Reads and decodes the files that pass the input policy; the others become error rows. Never rejects. */
+async function decodeChunk(loaded: LoadedModel, files: string[], o: { tta: boolean; concurrency: number; cache?: DecodedCache },
+  rows: Map<string, PredictionRow>): Promise<DecodedChunk> {
   const inputs = new Map<string, Buffer>();
   const decoded = await mapWithConcurrency(files, o.concurrency, async (file) => {
     try {
@@ -207,17 +231,23 @@ async function predictChunk(loaded: LoadedModel, files: string[], o: { tta: bool
       return undefined;
     }
   });
-  const ok = files.map((file, i) => ({ file, image: decoded[i] })).filter((x) => x.image !== undefined);
-  if (ok.length === 0) return inputs;
+  const ok = files.map((file, i) => ({ file, image: decoded[i] })).filter((x): x is { file: string; image: RgbImage } => x.image !== undefined);
+  return { ok, inputs };
+}
+
+/** Predicts a decoded chunk and fills its rows. */
+async function predictDecoded(loaded: LoadedModel, { ok, inputs }: DecodedChunk, o: { tta: boolean; batchSize: number },
+  rows: Map<string, PredictionRow>): Promise<void> {
+  if (ok.length === 0) return;
   let probabilities: number[][];
   try {
-    probabilities = await predictImages(loaded, ok.map((x) => x.image!), { tta: o.tta, batchSize: o.batchSize });
+    probabilities = await predictImages(loaded, ok.map((x) => x.image), { tta: o.tta, batchSize: o.batchSize });
   } catch (err) {
     for (const { file } of ok) rows.set(file, errorRow(file, `Prediction failed: ${message(err)}`, loaded.magnification, o.tta));
-    return inputs;
+    return;
   }
   const warnings = await Promise.all(ok.map(({ file, image }) =>
-    inputWarnings(loaded.card, inputs.get(file)!, image!, DEFAULT_MAX_INPUT_PIXELS).catch(() => [] as ImageWarning[])));
+    inputWarnings(loaded.card, inputs.get(file)!, image, DEFAULT_MAX_INPUT_PIXELS).catch(() => [] as ImageWarning[])));
   ok.forEach(({ file }, i) => {
     const p = toPrediction(probabilities[i], loaded.card);
     rows.set(file, {
@@ -226,5 +256,4 @@ async function predictChunk(loaded: LoadedModel, files: string[], o: { tta: bool
       warning: p.warning ?? '', warnings: warnings[i], error: '',
     });
   });
-  return inputs;
 }

@@ -1,15 +1,17 @@
 // Grad-CAM as pictures: one native call on the image as the model sees it gives both the
 // prediction and the class-activation map, so the label shown and the map shown can never come
 // from two different computations. The map is then stretched to the picture's size, coloured with
-// viridis and blended over the original image, and both are encoded as PNG.
+// the evidence map (colormap.ts: transparent → teal → yellow, never H&E's hues) and laid over the
+// original image; the heatmap is an RGBA PNG, so pages can lay it over the image themselves.
 import sharp from 'sharp';
 
 import type { CamMethod } from '../native';
-import { applyColormap } from './colormap';
+import { applyEvidenceColormap } from './colormap';
 import { type ImageWarning, inputWarnings } from './input-warnings';
+import { batcherFor, type MicroBatchOptions } from './micro-batcher';
 import { decodeForModel, readPixels, type ReadOptions } from './model-input';
 import type { LoadedModel } from './model-registry';
-import { blend, quantiseMap } from './overlay';
+import { blendOver, quantiseMap } from './overlay';
 import { type Prediction, toPrediction } from './prediction';
 
 export const DEFAULT_OPACITY = 0.45;
@@ -27,6 +29,8 @@ export interface GradcamOptions extends ReadOptions {
   includeImage?: boolean;
   /** Checked between steps: once it aborts (the client left), no further work starts. */
   signal?: AbortSignal;
+  /** Settings of the model's micro-batcher, applied when it is first made. */
+  microBatch?: Partial<MicroBatchOptions>;
 }
 
 export interface GradcamPictures {
@@ -55,24 +59,25 @@ function fitWithin(width: number, height: number, maxSide = MAX_SIDE): [number, 
   return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
 }
 
-const png = (data: Uint8Array, width: number, height: number): Promise<Buffer> =>
-  sharp(data, { raw: { width, height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+const png = (data: Uint8Array, width: number, height: number, channels: 3 | 4 = 3): Promise<Buffer> =>
+  sharp(data, { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
 
 export async function renderGradcam(loaded: LoadedModel, input: string | Buffer, options: GradcamOptions = {}): Promise<GradcamPictures> {
   const opacity = options.opacity ?? DEFAULT_OPACITY;
   if (!(opacity >= 0 && opacity <= 1)) throw new RangeError(`Expected an opacity between 0 and 1 but received ${opacity}.`);
   const read = { limitInputPixels: options.limitInputPixels, name: options.name };
   const seen = await decodeForModel(loaded, input, read);
-  const batch = { data: seen.data, shape: [1, seen.height, seen.width, 3] as const };
   options.signal?.throwIfAborted();
   const method = options.method ?? 'gradcam';
   const warnings = await inputWarnings(loaded.card, input, seen, options.limitInputPixels);
-  let cam = await loaded.model.gradcam(batch, { targetClass: options.targetClass, method });
+  // Concurrent requests for this model share one native call (micro-batcher.ts).
+  const batcher = batcherFor(loaded.model, options.microBatch);
+  let cam = await batcher.gradcam(seen, options.targetClass, options.signal, method);
   const prediction = toPrediction(cam.probabilities, loaded.card);
   // Native defaults to the arg-max class; the label shown follows the card's threshold instead.
   if (options.targetClass === undefined && cam.targetClass !== prediction.classIndex) {
     options.signal?.throwIfAborted();
-    cam = await loaded.model.gradcam(batch, { targetClass: prediction.classIndex, method });
+    cam = await batcher.gradcam(seen, prediction.classIndex, options.signal, method);
   }
   options.signal?.throwIfAborted();
   const [width, height] = fitWithin(seen.originalWidth, seen.originalHeight, options.maxSide);
@@ -82,10 +87,10 @@ export async function renderGradcam(loaded: LoadedModel, input: string | Buffer,
     .raw()
     .toBuffer();
   const picture = await readPixels(input, { size: [width, height], fit: 'fill', ...read });
-  const heatmap = applyColormap(map);
-  const overlay = blend(picture.data, heatmap, opacity);
+  const heatmap = applyEvidenceColormap(map);
+  const overlay = blendOver(picture.data, heatmap, opacity);
   const [heatmapPng, overlayPng, imagePng] = await Promise.all([
-    png(heatmap, width, height),
+    png(heatmap, width, height, 4),
     png(overlay, width, height),
     options.includeImage ? png(picture.data, width, height) : Promise.resolve(undefined),
   ]);

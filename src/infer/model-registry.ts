@@ -1,18 +1,20 @@
 // Installed models by magnification (models/<mag>/): each is loaded once, on first use, and kept.
 // Requests arriving while a model loads share that one load; a failed load is forgotten so the
 // next request can retry after the files are fixed. Slots with no model are reported with the
-// commands that make one, and never stop the other magnifications from working.
+// commands that make one, and never stop the other magnifications from working. A promoted pooled
+// model (models/pooled/, trained on every magnification) is served as one more slot, "any
+// magnification", when it is installed.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { MAGNIFICATIONS, type Magnification } from '../data';
+import { MAGNIFICATIONS } from '../data';
 import { Model } from '../native';
 import { sha256File } from '../util/sha256-file';
-import { CARD_FILE, MODEL_FILE, type ModelCard, ModelCardError, readModelCard } from '../eval/model-card';
+import { CARD_FILE, MODEL_FILE, type ModelCard, ModelCardError, type ModelSlot, readModelCard } from '../eval/model-card';
 import { trainCommandHint } from './train-hint';
 
 export interface LoadedModel {
-  magnification: Magnification;
+  magnification: ModelSlot;
   model: Model;
   card: ModelCard;
   /** Side of the square model input, from the checkpoint. */
@@ -20,8 +22,8 @@ export interface LoadedModel {
 }
 
 export type ModelStatus =
-  | { magnification: Magnification; installed: true; loaded: boolean; card: ModelCard }
-  | { magnification: Magnification; installed: false; reason: string };
+  | { magnification: ModelSlot; installed: true; loaded: boolean; card: ModelCard }
+  | { magnification: ModelSlot; installed: false; reason: string };
 
 export interface RegistryOptions {
   modelsDir: string;
@@ -37,7 +39,7 @@ export interface RegistryOptions {
  */
 export class MissingModelError extends Error {
   override name = 'MissingModelError';
-  constructor(readonly magnification: Magnification, message: string, readonly detail: string) {
+  constructor(readonly magnification: ModelSlot, message: string, readonly detail: string) {
     super(message);
   }
 }
@@ -46,8 +48,8 @@ export class ModelRegistry {
   readonly modelsDir: string;
   private readonly device: string;
   private readonly verifyChecksum: boolean;
-  private readonly loads = new Map<Magnification, Promise<LoadedModel>>();
-  private readonly loaded = new Map<Magnification, LoadedModel>();
+  private readonly loads = new Map<ModelSlot, Promise<LoadedModel>>();
+  private readonly loaded = new Map<ModelSlot, LoadedModel>();
   private disposed = false;
 
   constructor(options: RegistryOptions) {
@@ -56,16 +58,16 @@ export class ModelRegistry {
     this.verifyChecksum = options.verifyChecksum ?? true;
   }
 
-  private slotDir(mag: Magnification): string {
+  private slotDir(mag: ModelSlot): string {
     return path.join(this.modelsDir, mag);
   }
 
-  private missing(mag: Magnification, cause: string, detail: string): MissingModelError {
+  private missing(mag: ModelSlot, cause: string, detail: string): MissingModelError {
     return new MissingModelError(mag, `${cause} ${trainCommandHint(mag)}`, detail);
   }
 
   /** The card of an installed model (fresh from disk unless already loaded), or why there is none. */
-  card(mag: Magnification): ModelCard {
+  card(mag: ModelSlot): ModelCard {
     const cached = this.loaded.get(mag);
     if (cached) return cached.card;
     const dir = this.slotDir(mag);
@@ -80,9 +82,10 @@ export class ModelRegistry {
     }
   }
 
-  /** Every magnification, installed or not, in the order 40X, 100X, 200X, 400X. */
+  /** Every magnification, installed or not, in the order 40X, 100X, 200X, 400X; then pooled, when installed. */
   status(): ModelStatus[] {
-    return MAGNIFICATIONS.map((magnification) => {
+    const pooled = fs.existsSync(path.join(this.slotDir('pooled'), CARD_FILE)) ? ['pooled' as const] : [];
+    return [...MAGNIFICATIONS, ...pooled].map((magnification) => {
       try {
         return { magnification, installed: true, loaded: this.loaded.has(magnification), card: this.card(magnification) };
       } catch (err) {
@@ -93,7 +96,7 @@ export class ModelRegistry {
   }
 
   /** The model for `mag`, loading it on first use; concurrent callers share one load. */
-  get(mag: Magnification): Promise<LoadedModel> {
+  get(mag: ModelSlot): Promise<LoadedModel> {
     if (this.disposed) return Promise.reject(new Error('The model registry was closed.'));
     let load = this.loads.get(mag);
     if (!load) {
@@ -104,7 +107,7 @@ export class ModelRegistry {
     return load;
   }
 
-  private async load(mag: Magnification): Promise<LoadedModel> {
+  private async load(mag: ModelSlot): Promise<LoadedModel> {
     const card = this.card(mag);
     const file = path.join(this.slotDir(mag), MODEL_FILE);
     if (this.verifyChecksum && card.weights?.modelSha256) {

@@ -11,7 +11,8 @@ export interface PredictImagesOptions {
   tta?: boolean;
 }
 
-function stack(images: readonly RgbImage[]): { data: Uint8Array; shape: [number, number, number, number] } {
+/** Images of one size as one [n, height, width, 3] batch. */
+export function stack(images: readonly RgbImage[]): { data: Uint8Array; shape: [number, number, number, number] } {
   const { width, height } = images[0];
   const size = width * height * 3;
   const data = new Uint8Array(size * images.length);

@@ -4,10 +4,10 @@
 // the magnification, check the bytes are a PNG/JPEG of an acceptable size, check a model exists,
 // and queue the work; a client that leaves meanwhile gives its place back. Every refusal is an
 // HttpError with a sentence for a person.
+import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 
-import type { Magnification } from '../data';
-import { analyseImage, type Analysis, ImageReadError, MissingModelError, type ModelRegistry } from '../infer';
+import { analyseImage, type Analysis, ImageReadError, MissingModelError, type ModelRegistry, type ModelSlot } from '../infer';
 import { checkImage } from './check-image';
 import { HttpError } from './http-error';
 import { requestMagnification } from './magnification-param';
@@ -18,8 +18,10 @@ import type { WebOptions } from './web-options';
 import { AbandonedError, type WorkQueue } from './work-queue';
 
 export interface AnalysedRequest {
-  magnification: Magnification;
+  magnification: ModelSlot;
   fileName: string | undefined;
+  /** sha256 of the uploaded bytes, hex. */
+  sha256: string;
   analysis: Analysis;
 }
 
@@ -27,6 +29,7 @@ export interface AnalysedRequest {
 export interface SubmittedForm {
   mag?: string;
   method?: string;
+  fileName?: string;
 }
 
 const TRUE_VALUES = new Set(['1', 'true', 'yes', 'on']);
@@ -48,6 +51,15 @@ function queryParams(req: Request): Record<string, string> {
     if (typeof value === 'string') params[name] = value;
   }
   return params;
+}
+
+/** The class Grad-CAM explains: `benign`, `malignant`, or the predicted one (absent, empty or `predicted`). */
+export function explainedClass(raw: string | undefined): 0 | 1 | undefined {
+  const value = (raw ?? '').trim().toLowerCase();
+  if (value === '' || value === 'predicted') return undefined;
+  if (value === 'benign') return 0;
+  if (value === 'malignant') return 1;
+  throw new HttpError(400, `Expected 'predicted', 'benign' or 'malignant' for explain but received '${raw!.slice(0, 40)}'.`);
 }
 
 /** Fires when the client disconnects before its answer was sent. */
@@ -74,6 +86,7 @@ export async function analyseRequest(req: Request, res: Response, ctx: AnalyseCo
     const upload = await readUpload(req, res, { maxBytes: ctx.options.maxUploadBytes, allowance, overBudget }, expected);
     const param = (name: string): string | undefined => query[name] ?? upload.fields[name];
     submitted.mag = param('mag');
+    submitted.fileName = upload.fileName;
     const magnification = requestMagnification(param('mag'), upload.fileName);
     const checked = await checkImage(upload.image, ctx.options.limitInputPixels);
     const image = upload.image!;
@@ -86,6 +99,7 @@ export async function analyseRequest(req: Request, res: Response, ctx: AnalyseCo
     const gradcam = pictures.gradcam ?? TRUE_VALUES.has((param('gradcam') ?? '').toLowerCase());
     submitted.method = param('method');
     const method = parseCamMethod(param('method'));
+    const targetClass = explainedClass(param('explain'));
     try {
       const analysis = await place.run(async (signal) => {
         const loaded = await ctx.registry.get(magnification);
@@ -93,14 +107,14 @@ export async function analyseRequest(req: Request, res: Response, ctx: AnalyseCo
         if (signal.aborted) throw new AbandonedError();
         return analyseImage(loaded, image, {
           gradcam, method, includeImage: pictures.includeImage, maxSide: ctx.options.pictureMaxSide, opacity: ctx.options.opacity,
-          limitInputPixels: ctx.options.limitInputPixels, name: 'The uploaded image', signal,
+          limitInputPixels: ctx.options.limitInputPixels, name: 'The uploaded image', signal, microBatch: ctx.options.microBatch, targetClass,
         }).catch((err: unknown) => {
           // The client left mid-way: the analysis stopped before its next step.
           if (signal.aborted) throw new AbandonedError();
           throw err;
         });
       }, ctx.options.requestTimeoutMs, gone);
-      return { magnification, fileName: upload.fileName, analysis };
+      return { magnification, fileName: upload.fileName, sha256: createHash('sha256').update(image).digest('hex'), analysis };
     } catch (err) {
       if (err instanceof ImageReadError) {
         throw new HttpError(422, `The uploaded ${checked.format.toUpperCase()} file is damaged or incomplete, so it cannot be decoded. Export the image again and retry.`);

@@ -1,35 +1,23 @@
 // The JSON API for scripts: POST /api/predict, GET /api/models, GET /healthz.
 import { Router } from 'express';
 
-import { analyseRequest, type AnalyseContext } from './analyse-request';
+import { analyseRequest } from './analyse-request';
 import { summariseStatus } from './model-summary';
+import { resultJson } from './result-files';
+import { keepResult, type ResultContext } from './result-routes';
 
-export function apiRoutes(ctx: AnalyseContext): Router {
+export function apiRoutes(ctx: ResultContext): Router {
   const router = Router();
 
+  // The answer is the kept result (as its result.json download gives it: id, links, sha256 …),
+  // plus the overlay inline for scripts that want it in one round trip.
   router.post('/api/predict', async (req, res) => {
-    const { magnification, analysis } = await analyseRequest(req, res, ctx);
-    const p = analysis.prediction;
-    res.json({
-      magnification,
-      label: p.label,
-      probability: p.probabilities.malignant,
-      probabilities: p.probabilities,
-      threshold: p.threshold,
-      modelId: p.modelId,
-      demo: p.demo,
-      ...(p.warning ? { warning: p.warning } : {}),
-      warnings: analysis.warnings,
-      ...(analysis.gradcam ? {
-        gradcam: {
-          method: analysis.gradcam.method,
-          targetClass: analysis.gradcam.targetClass === 1 ? 'malignant' : 'benign',
-          width: analysis.gradcam.width,
-          height: analysis.gradcam.height,
-          overlayPng: analysis.gradcam.overlayPng.toString('base64'),
-        },
-      } : {}),
-    });
+    const analysed = await analyseRequest(req, res, ctx);
+    // The client's own file name is not echoed back (it may be a path); the downloads carry it.
+    const answer = resultJson(await keepResult(ctx.results, analysed));
+    delete answer.fileName;
+    const overlay = analysed.analysis.gradcam?.overlayPng;
+    res.json(overlay ? { ...answer, gradcam: { ...(answer.gradcam as object), overlayPng: overlay.toString('base64') } } : answer);
   });
 
   router.get('/api/models', (_req, res) => {

@@ -8,6 +8,8 @@ import { errorHandler, notFound } from './http-error';
 import { pageRoutes } from './page-routes';
 import { VIEWS_DIR, STATIC_DIR } from './paths';
 import { requestDeadline } from './request-deadline';
+import { resultRoutes } from './result-routes';
+import { ResultStore } from './result-store';
 import { securityHeaders } from './security-headers';
 import { DEFAULT_WEB_OPTIONS, type WebOptions } from './web-options';
 import { UploadBudget } from './upload-budget';
@@ -18,7 +20,8 @@ export function createApp(overrides: Partial<WebOptions> = {}): Express {
   const registry = options.registry ?? new ModelRegistry({ modelsDir: options.modelsDir });
   const queue = new WorkQueue({ concurrency: options.concurrency, maxWaiting: options.maxWaiting });
   const uploads = new UploadBudget(options.maxUploadBytesInFlight);
-  const ctx = { registry, queue, uploads, options };
+  const results = new ResultStore(options.results);
+  const ctx = { registry, queue, uploads, options, results };
 
   const app = express();
   app.disable('x-powered-by');
@@ -29,6 +32,7 @@ export function createApp(overrides: Partial<WebOptions> = {}): Express {
   app.use(requestDeadline(options.requestTimeoutMs));
   app.use('/static', express.static(STATIC_DIR, { index: false, dotfiles: 'deny', fallthrough: true, maxAge: '1h' }));
   app.use(apiRoutes(ctx));
+  app.use(resultRoutes(ctx));
   app.use(pageRoutes(ctx));
   app.use(notFound);
   app.use(errorHandler(options.log));

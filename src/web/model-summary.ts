@@ -1,11 +1,10 @@
 // What the page and GET /api/models show about a model, taken only from its card's test-split
 // evaluation: so every number on screen traces to models/<mag>/card.json.
-import type { Magnification } from '../data';
 import { describeInterval } from '../eval';
-import { DEMO_WARNING, type ModelCard, type ModelStatus } from '../infer';
+import { DEMO_WARNING, type ModelCard, type ModelSlot, type ModelStatus } from '../infer';
 
 export interface ModelSummary {
-  magnification: Magnification;
+  magnification: ModelSlot;
   installed: true;
   loaded: boolean;
   modelId: string;
@@ -33,12 +32,12 @@ export interface ModelSummary {
 }
 
 export interface MissingSummary {
-  magnification: Magnification;
+  magnification: ModelSlot;
   installed: false;
   message: string;
 }
 
-export function summariseCard(magnification: Magnification, card: ModelCard, loaded: boolean): ModelSummary {
+export function summariseCard(magnification: ModelSlot, card: ModelCard, loaded: boolean): ModelSummary {
   const t = card.metrics.test;
   const ci = t.patientLevel.confidenceInterval;
   return {

@@ -4,13 +4,17 @@
 import * as path from 'node:path';
 import { type Request, type Response, Router } from 'express';
 
-import { MAGNIFICATIONS } from '../data';
+import { MAGNIFICATIONS, parseBreakhisName } from '../data';
 import { DEMO_WARNING, MissingModelError, trainCommandHint } from '../infer';
-import { analyseRequest, type AnalyseContext, type AnalysedRequest, type SubmittedForm } from './analyse-request';
+import { analyseRequest, type SubmittedForm } from './analyse-request';
+import { cardView } from './card-view';
 import { closeAfterAnswer } from './graceful-close';
 import { answerable, HttpError } from './http-error';
-import { parseMagnification } from './magnification-param';
+import { parseSlot } from './magnification-param';
 import { summariseCard, summariseStatus } from './model-summary';
+import { pictureUrl, resultUrl } from './result-files';
+import { explainAgain, findResult, keepResult, type ResultContext } from './result-routes';
+import type { StoredResult } from './result-store';
 
 /** Recipe values such as the dataset or runs folder are shown by their last component only. */
 function withoutFolders(value: unknown): unknown {
@@ -41,70 +45,100 @@ function galleryView(files: Record<string, string>): { sheets: string[]; sample:
 const PLOT_TYPES: Record<string, string> = { '.png': 'image/png', '.svg': 'image/svg+xml' };
 const GALLERY_TYPES: Record<string, string> = { ...PLOT_TYPES, '.jpg': 'image/jpeg', '.csv': 'text/csv; charset=utf-8', '.json': 'application/json' };
 
-function submittedMagnification(raw: string | undefined): string | undefined {
+/** The slot to show again after a refusal: the file name's magnification when it has one (a mismatch is fixed by it), else what was chosen. */
+function submittedMagnification(submitted: SubmittedForm): string | undefined {
+  const named = parseBreakhisName(path.basename(submitted.fileName ?? ''));
+  if (named.ok) return named.name.magnification;
   try {
-    return raw ? parseMagnification(raw) : undefined;
+    return submitted.mag ? parseSlot(submitted.mag) : undefined;
   } catch {
     return undefined;
   }
 }
 
-const dataUrl = (png: Buffer): string => `data:image/png;base64,${png.toString('base64')}`;
+/** The enhanced form (app.js) posts with Accept: application/json and stays on the page, keeping the file. */
+const wantsJsonAnswer = (req: Request): boolean => /application\/json/.test(req.get('accept') ?? '');
 
-function renderForm(req: Request, res: Response, ctx: AnalyseContext,
-  extra: { result?: AnalysedRequest; error?: string; status?: number; selected?: string; method?: string }): void {
+function renderForm(req: Request, res: Response, ctx: ResultContext,
+  extra: { stored?: StoredResult; error?: string; status?: number; selected?: string; method?: string }): void {
   const models = ctx.registry.status().map(summariseStatus);
-  const result = extra.result;
-  const selected = extra.selected ?? result?.magnification ?? (typeof req.query.mag === 'string' ? req.query.mag.toUpperCase() : undefined);
+  const stored = extra.stored;
+  const record = stored?.record;
+  const selected = extra.selected ?? record?.magnification ?? (typeof req.query.mag === 'string' ? req.query.mag.toUpperCase() : undefined);
   res.status(extra.status ?? 200).render('index', {
-    title: result ? `${result.analysis.prediction.label === 'malignant' ? 'Malignant' : 'Benign'} — analysis` : 'Analyse an image',
+    title: record ? `${record.prediction.label === 'malignant' ? 'Malignant' : 'Benign'} — analysis` : 'Analyse an image',
     magnifications: MAGNIFICATIONS,
-    method: extra.method ?? result?.analysis.gradcam?.method ?? 'gradcam',
+    method: extra.method ?? record?.gradcam?.method ?? 'gradcam',
     maxUploadMegabytes: Math.floor(ctx.options.maxUploadBytes / 2 ** 20),
     models,
-    selected: MAGNIFICATIONS.find((m) => m === selected) ?? (models.find((m) => m.installed)?.magnification ?? '40X'),
+    selected: models.find((m) => m.magnification === selected)?.magnification ?? (models.find((m) => m.installed)?.magnification ?? '40X'),
     anyDemo: models.some((m) => m.installed && m.demo),
     demoWarning: DEMO_WARNING,
+    view: cardView,
+    pooledInstalled: models.some((m) => m.magnification === 'pooled' && m.installed),
     error: extra.error,
-    result: result && {
-      fileName: result.fileName,
-      prediction: result.analysis.prediction,
-      model: models.find((m) => m.magnification === result.magnification),
-      imageUrl: result.analysis.gradcam?.imagePng ? dataUrl(result.analysis.gradcam.imagePng) : undefined,
-      overlayUrl: result.analysis.gradcam ? dataUrl(result.analysis.gradcam.overlayPng) : undefined,
-      targetClass: result.analysis.gradcam?.targetClass === 1 ? 'malignant' : 'benign',
-      method: result.analysis.gradcam?.method === 'gradcam++' ? 'Grad-CAM++' : 'Grad-CAM',
-      warnings: result.analysis.warnings,
-      width: result.analysis.gradcam?.width,
-      height: result.analysis.gradcam?.height,
+    result: stored && record && {
+      id: record.id,
+      url: resultUrl(record.id),
+      fileName: record.fileName,
+      prediction: record.prediction,
+      warnings: record.warnings,
+      model: models.find((m) => m.magnification === record.magnification),
+      imageUrl: stored.pictures.image ? pictureUrl(record.id, 'image') : undefined,
+      overlayUrl: stored.pictures.overlay ? pictureUrl(record.id, 'overlay') : undefined,
+      heatmapUrl: stored.pictures.heatmap ? pictureUrl(record.id, 'heatmap') : undefined,
+      targetClass: record.gradcam?.targetClass ?? 'benign',
+      method: record.gradcam?.method === 'gradcam++' ? 'Grad-CAM++' : 'Grad-CAM',
+      width: record.gradcam?.width,
+      height: record.gradcam?.height,
+      expiresMinutes: ctx.results.options.dir ? undefined : Math.round(ctx.results.options.ttlMs / 60_000),
     },
   });
 }
 
-export function pageRoutes(ctx: AnalyseContext): Router {
+export function pageRoutes(ctx: ResultContext): Router {
   const router = Router();
 
   router.get('/', (req, res) => renderForm(req, res, ctx, {}));
 
+  // Post, then redirect to the result's own page: reloading it does not send the upload again.
   router.post('/', async (req, res) => {
     const submitted: SubmittedForm = {};
     try {
-      const result = await analyseRequest(req, res, ctx, { gradcam: true, includeImage: true }, submitted);
-      renderForm(req, res, ctx, { result });
+      const stored = await keepResult(ctx.results, await analyseRequest(req, res, ctx, { gradcam: true, includeImage: true }, submitted));
+      // #result: without JavaScript too, the browser scrolls to the verdict.
+      const url = `${resultUrl(stored.record.id)}#result`;
+      if (wantsJsonAnswer(req)) res.json({ id: stored.record.id, url });
+      else res.redirect(303, url);
     } catch (err) {
       if (!(err instanceof HttpError)) throw err;
       if (!answerable(req, res)) return;
       for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
       closeAfterAnswer(req, res);
-      // The form shows again with the magnification that was submitted, when it is one.
-      renderForm(req, res, ctx, {
-        error: err.message, status: err.status, selected: submittedMagnification(submitted.mag), method: submitted.method === 'gradcam++' ? 'gradcam++' : undefined,
-      });
+      // The form shows again with the file's magnification (or the one submitted) and the method chosen.
+      const selected = submittedMagnification(submitted);
+      const method = submitted.method === 'gradcam++' ? 'gradcam++' : undefined;
+      if (wantsJsonAnswer(req)) res.status(err.status).json({ error: err.message, status: err.status, ...(selected ? { selected } : {}) });
+      else renderForm(req, res, ctx, { error: err.message, status: err.status, selected, method });
     }
   });
 
+  router.get('/results/:id', async (req, res) => {
+    renderForm(req, res, ctx, { stored: await findResult(ctx.results, String(req.params.id)) });
+  });
+
+  // Explain the other class: Grad-CAM of the kept image for the class chosen, as a new result.
+  router.post('/results/:id/explain', async (req, res) => {
+    const { record, pictures } = await findResult(ctx.results, String(req.params.id));
+    if (!pictures.image) throw new HttpError(404, 'This result keeps no image to explain again. Analyse the image again.');
+    const stored = await explainAgain(ctx, { record, pictures }, req);
+    res.redirect(303, `${resultUrl(stored.record.id)}#result`);
+  });
+
+  router.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
+
   router.get('/models/:mag', (req, res) => {
-    const mag = parseMagnification(String(req.params.mag));
+    const mag = parseSlot(String(req.params.mag));
     let card;
     try {
       card = ctx.registry.card(mag);
@@ -127,12 +161,15 @@ export function pageRoutes(ctx: AnalyseContext): Router {
       sourceName: path.basename(String(card.data?.source ?? '')),
       initialWeights: withoutFolders(card.weights?.initial),
       recipe: Object.fromEntries(Object.entries(card.recipe ?? {}).map(([k, v]) => [k, withoutFolders(v)])),
+      currentCard: mag,
+      view: cardView,
+      pooledInstalled: ctx.registry.status().some((s) => s.magnification === 'pooled' && s.installed),
     });
   });
 
   // Only files the card lists, only inside the model's folder: no client-chosen path reaches the disk.
   const cardFile = (kind: 'plots' | 'gallery', types: Record<string, string>, missing: string) => (req: Request, res: Response): void => {
-    const mag = parseMagnification(String(req.params.mag));
+    const mag = parseSlot(String(req.params.mag));
     let card;
     try {
       card = ctx.registry.card(mag);

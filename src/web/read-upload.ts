@@ -29,7 +29,7 @@ export interface ReadOptions {
 
 const MULTIPART_OVERHEAD = 64 * 1024;
 /** The form fields this server reads. */
-const KNOWN_FIELDS = new Set(['image', 'mag', 'gradcam', 'method']);
+const KNOWN_FIELDS = new Set(['image', 'mag', 'gradcam', 'method', 'explain']);
 const FORM_LIMITS = { fileSize: 0, files: 1, fields: 8, fieldSize: 1024, parts: 12, headerPairs: 64 };
 
 function tooLarge(maxBytes: number): HttpError {
@@ -168,9 +168,9 @@ function readMultipart(req: Request, options: ReadOptions): Promise<Upload> {
     });
     parser.on('filesLimit', () => fail(new HttpError(400, 'The form holds more than one file; send one image per request.')));
     parser.on('fieldsLimit', () => fail(new HttpError(400,
-      `The form has more than ${FORM_LIMITS.fields} fields; this server reads only "image", "mag", "gradcam" and "method".`)));
+      `The form has more than ${FORM_LIMITS.fields} fields; this server reads only "image", "mag", "gradcam", "method" and "explain".`)));
     parser.on('partsLimit', () => fail(new HttpError(400,
-      `The form has more than ${FORM_LIMITS.parts} parts; send only the fields "image", "mag", "gradcam" and "method".`)));
+      `The form has more than ${FORM_LIMITS.parts} parts; send only the fields "image", "mag", "gradcam", "method" and "explain".`)));
     parser.on('error', malformed);
     parser.on('close', () => {
       if (failed) return;

@@ -1,6 +1,7 @@
 // The web server's settings in one typed defaults object; tests and `histoscope serve` override.
 import { DEFAULT_MAX_INPUT_PIXELS, MAX_INPUT_BYTES } from '../data/image-input-policy';
-import type { ModelRegistry } from '../infer';
+import { DEFAULT_RESULT_STORE, type ResultStoreOptions } from './result-store';
+import { DEFAULT_MICRO_BATCH, type MicroBatchOptions, type ModelRegistry } from '../infer';
 
 export interface WebOptions {
   /** Where models/<mag>/ live; ignored when `registry` is given. */
@@ -13,9 +14,16 @@ export interface WebOptions {
   maxUploadBytesInFlight: number;
   /** Largest image accepted, in pixels, checked from the header before decoding. */
   limitInputPixels: number;
-  /** Analyses running at once, and how many may wait before requests get 429. */
+  /**
+   * Analyses running at once, and how many may wait before requests get 429. Running analyses
+   * decode and encode in parallel and share native calls through the model's micro-batcher.
+   */
   concurrency: number;
   maxWaiting: number;
+  /** Concurrent predictions and Grad-CAM maps gathered into one native call. */
+  microBatch: MicroBatchOptions;
+  /** Kept results (/results/:id): time-to-live, bounds, and an opt-in folder that keeps them. */
+  results: Partial<ResultStoreOptions>;
   /** Whole-request deadline (upload + queue + analysis). */
   requestTimeoutMs: number;
   /** Longest side of the pictures returned (image and overlay). */
@@ -31,8 +39,11 @@ export const DEFAULT_WEB_OPTIONS: Omit<WebOptions, 'registry'> = {
   // Eight full-size uploads; BreakHis images (under 1 MB) fill the queue long before this.
   maxUploadBytesInFlight: 8 * MAX_INPUT_BYTES,
   limitInputPixels: DEFAULT_MAX_INPUT_PIXELS,
-  concurrency: 1,
+  // As many as one micro-batch holds: more would only wait in the batcher instead of the queue.
+  concurrency: DEFAULT_MICRO_BATCH.maxBatch,
   maxWaiting: 16,
+  microBatch: DEFAULT_MICRO_BATCH,
+  results: DEFAULT_RESULT_STORE,
   requestTimeoutMs: 60_000,
   pictureMaxSide: 1024,
   opacity: 0.45,

@@ -60,6 +60,26 @@ describe('batch prediction (histoscope predict)', () => {
     expect(result.summary).to.include({ files: 10, predicted: 6, errors: 4, demo: true });
   });
 
+  it('keeps rows in input order and each file its own answer when chunks decode while others run', async () => {
+    // 37 files are two chunks of 32: the second decodes while the first is predicted.
+    const dir = tmpDir('batch-chunks');
+    const files: string[] = [];
+    for (let i = 1; i <= 37; i++) {
+      const file = path.join(dir, breakhisName('100X', 100 + i));
+      fs.writeFileSync(file, i === 35 ? 'damaged' : await tissuePng(40 + i, 30, i));
+      files.push(file);
+    }
+    const result = await predictFiles({ inputs: files, registry, batchSize: 8, decodeCache: 'off' });
+    expect(result.rows.map((r) => r.path)).to.deep.equal(files);
+    expect(result.rows[34].error).to.match(/PNG|image|decode|damaged|text/i);
+    expect(result.summary).to.include({ files: 37, predicted: 36, errors: 1 });
+    const loaded = await registry.get('100X');
+    for (const i of [0, 31, 32, 36]) {
+      const [alone] = await predictImages(loaded, [await decodeForModel(loaded, files[i])]);
+      expect(result.rows[i].probabilityMalignant, files[i]).to.be.closeTo(alone[1], 1e-4);
+    }
+  });
+
   it('reports unreadable files as error rows when --mag is given', async () => {
     const result = await predictFiles({ inputs: [path.join(images, 'text.png'), path.join(images, 'truncated.png'), path.join(images, 'plain.png')], registry, magnification: '100X' });
     expect(result.rows.map((r) => r.error === '')).to.deep.equal([false, false, true]);

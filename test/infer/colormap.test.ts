@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 
-import { applyColormap, blend, quantiseMap, VIRIDIS_LUT } from '../../src/infer';
+import { applyColormap, applyEvidenceColormap, blend, blendOver, EVIDENCE_LUT, quantiseMap, VIRIDIS_LUT } from '../../src/infer';
 
 const at = (i: number): number[] => [...VIRIDIS_LUT.subarray(i * 3, i * 3 + 3)];
 const near = (a: number[], b: number[], tol: number): boolean => a.every((v, i) => Math.abs(v - b[i]) <= tol);
@@ -35,5 +35,26 @@ describe('viridis colormap and overlay arithmetic', () => {
     expect([...blend(image, heat, 0.25)]).to.deep.equal([150, 100, 50]);
     expect(() => blend(image, Uint8Array.from([1]), 0.5)).to.throw(/one size/);
     expect(() => blend(image, heat, 1.5)).to.throw(/opacity/);
+  });
+
+  it('colours evidence with hues H&E never has: transparent at none, teal to yellow, brighter with more', () => {
+    const rgba = applyEvidenceColormap(Uint8Array.from([0, 128, 255]));
+    expect([rgba[3], rgba[7], rgba[11]]).to.deep.equal([0, 128, 255]);
+    const lum = (i: number): number => 0.2126 * EVIDENCE_LUT[i * 3] + 0.7152 * EVIDENCE_LUT[i * 3 + 1] + 0.0722 * EVIDENCE_LUT[i * 3 + 2];
+    for (let i = 8; i < 256; i += 8) expect(lum(i)).to.be.above(lum(i - 8));
+    // Never purple or pink (haematoxylin, eosin), whose weakest channel is green: here green is
+    // always well above the weaker of red and blue.
+    for (let i = 0; i < 256; i++) {
+      const [r, g, b] = EVIDENCE_LUT.subarray(i * 3, i * 3 + 3);
+      expect(g, `entry ${i}`).to.be.above(Math.min(r, b) + 50);
+    }
+  });
+
+  it('lays an RGBA layer over an image by its alpha and the opacity', () => {
+    const image = Uint8Array.from([200, 100, 0, 200, 100, 0]);
+    const layer = Uint8Array.from([0, 100, 200, 255, 0, 100, 200, 0]);
+    expect([...blendOver(image, layer, 1)]).to.deep.equal([0, 100, 200, 200, 100, 0]);
+    expect([...blendOver(image, layer, 0.5)]).to.deep.equal([100, 100, 100, 200, 100, 0]);
+    expect(() => blendOver(image, Uint8Array.from([1, 2, 3, 4]), 0.5)).to.throw(/one size/);
   });
 });

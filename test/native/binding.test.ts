@@ -133,6 +133,20 @@ describe('native binding', function () {
     expect(cam.probabilities[0] + cam.probabilities[1]).to.be.closeTo(1, 1e-5);
   });
 
+  it('computes Grad-CAM for a batch in one call with a target class per image, as each image alone', async () => {
+    const batch = stripedBatch([0, 1, 1], 80);
+    const cams = await model.gradcamBatch(batch, { targetClasses: [1, 0, undefined] });
+    expect(cams.map((c) => c.targetClass).slice(0, 2)).to.deep.equal([1, 0]);
+    for (let i = 0; i < 3; i++) {
+      const one = { data: batch.data.subarray(i * 80 * 80 * 3, (i + 1) * 80 * 80 * 3), shape: [1, 80, 80, 3] as const };
+      const alone = await model.gradcam(one, { targetClass: i === 2 ? undefined : [1, 0][i] });
+      expect(cams[i].targetClass).to.equal(alone.targetClass);
+      expect(Math.max(...cams[i].cam.map((v, j) => Math.abs(v - alone.cam[j])))).to.be.below(1e-3);
+    }
+    expect((await rejection(model.gradcamBatch(batch, { targetClasses: [0, 1] }))).message).to.match(/Expected 3 target classes for targetClasses/);
+    expect((await rejection(model.gradcamBatch(batch, { targetClasses: [0, 2, 1] }))).message).to.match(/Expected integer between 0 and 1 for targetClasses\[1\]/);
+  });
+
   it('keeps the event loop ticking while a 32-image batch is predicted', async () => {
     const full = await Model.create({ device: 'cpu' }); // 224 x 224, the study's size
     try {

@@ -72,7 +72,7 @@ describe('hostile inputs: web API and form', () => {
     ['PNG declaring 4294967295 × 1 pixels', [413, 422], /pixels|damaged/, () => raw(pngDeclaring(0xffffffff, 1), 'image/png')],
     ['body over the cap', 413, /larger than this server's limit of 0\.5 MB/, () => raw(Buffer.alloc(600 * 1024, 3), 'image/png')],
     ['form field over 1024 characters', 400, /The field "mag" is longer than 1024 characters/, () => api([field('mag', '1'.repeat(2000)), file(good)])],
-    ['too many form fields', 400, /The form has more than 8 fields; this server reads only "image", "mag", "gradcam" and "method"\./,
+    ['too many form fields', 400, /The form has more than 8 fields; this server reads only "image", "mag", "gradcam", "method" and "explain"\./,
       () => api([...Array.from({ length: 9 }, (_, i) => field(`note${i}`, 'x')), file(good)])],
     ['two files', 400, /The form holds more than one file; send one image per request\./, () => api([field('mag', '100X'), file(good), file(good, 'b.png')])],
     // lying

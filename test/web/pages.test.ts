@@ -83,8 +83,15 @@ describe('web pages', () => {
     expect(html).to.match(/<th scope="row">Grad-CAM\+\+<\/th>\s*<td>0\.298 \[0\.455\]<\/td><td>0\.712 \[0\.598\]<\/td>/);
     expect(html).to.match(/its interval is a 95% Wilson score interval over 8 patients/);
     expect(withoutFaithfulness(await (await fetch(`${server.url}/models/100X`)).text())).to.equal(true);
+    // Readable: a date in words, a titled plot, no raw null, the header link marked as this page.
+    expect(html).to.include('1 January 2025, 00:00 UTC').and.not.include('2025-01-01T00:00:00.000Z<');
+    expect(html).to.include('<figcaption>ROC curve on the test split, with the operating point</figcaption>');
+    expect(html).not.to.match(/>null</);
+    expect(html).to.match(/<a href="\/models\/400X" aria-label="400X model card" aria-current="page">/);
     const demo = await (await fetch(`${server.url}/models/100X`)).text();
     expect(demo).to.include('synthetic images');
+    expect(demo).to.include('<code>histoscope train --data BREAKHIS_FOLDER --mag 100X</code>').and.not.include('`');
+    expect(demo).to.include('role="note"').and.not.include('role="alert"');
     const missing = await fetch(`${server.url}/models/40X`);
     expect(missing.status).to.equal(404);
     expect(await missing.text()).to.include('histoscope train');
@@ -99,18 +106,37 @@ describe('web pages', () => {
     }
   });
 
-  it('answers a form submission with the label, probability and overlay, and a bad one with a sentence on the form', async () => {
+  it('answers a form submission with a redirect to the result\'s own page, and a bad one with a sentence on the form', async () => {
     const form = multipart([{ name: 'mag', value: '400X' }, { name: 'image', file: { name: 'x.png', type: 'image/png', data: await tissuePng(90, 60, 3) } }]);
-    const ok = await fetch(`${server.url}/`, { method: 'POST', body: form.body, headers: { 'content-type': form.type } });
+    const posted = await fetch(`${server.url}/`, { method: 'POST', body: form.body, headers: { 'content-type': form.type }, redirect: 'manual' });
+    expect(posted.status).to.equal(303); // reloading the result page does not send the upload again
+    const location = posted.headers.get('location')!;
+    expect(location).to.match(/^\/results\/[A-Za-z0-9_-]{22}#result$/);
+    const ok = await fetch(`${server.url}${location}`);
     expect(ok.status).to.equal(200);
     const html = await ok.text();
     expect(html).to.match(/id="label">(Benign|Malignant)</);
     expect(html).to.match(/id="probability">P\(malignant\) = 0\.\d{3}</);
-    expect(html).to.match(/id="overlay" src="data:image\/png;base64,/);
+    expect(html).to.match(/Rule: malignant if P ≥ 0\.50, otherwise benign/);
+    expect(html).to.match(/id="overlay" src="\/results\/[A-Za-z0-9_-]{22}\/overlay\.png"/);
+    expect(html).not.to.include('base64'); // pictures are their own URLs, not inlined
+    expect(html.length).to.be.below(40_000);
+    expect(html).to.match(/aria-live="polite"/);
     const bad = multipart([{ name: 'mag', value: '400X' }, { name: 'image', file: { name: 'x.png', type: 'image/png', data: Buffer.from('hello') } }]);
     const refused = await fetch(`${server.url}/`, { method: 'POST', body: bad.body, headers: { 'content-type': bad.type } });
     expect(refused.status).to.equal(415);
     expect(await refused.text()).to.match(/id="error"><strong>Not analysed\.<\/strong> The uploaded file is a text file/);
+    // A file named for 100X sent as 400X: refused, and the form comes back set to the file's 100X.
+    const named = multipart([{ name: 'mag', value: '400X' }, { name: 'image', file: { name: 'SOB_M_DC-14-2523-100-007.png', type: 'image/png', data: await tissuePng(90, 60, 3) } }]);
+    const mismatch = await fetch(`${server.url}/`, { method: 'POST', body: named.body, headers: { 'content-type': named.type } });
+    expect(mismatch.status).to.equal(400);
+    expect(await mismatch.text()).to.match(/<option value="100X"\s+selected>/);
+  });
+
+  it('serves a favicon', async () => {
+    const icon = await fetch(`${server.url}/favicon.ico`);
+    expect(icon.status).to.equal(200);
+    expect(icon.headers.get('content-type')).to.match(/svg/);
   });
 
   it('offers Grad-CAM++ in the form, and shows warnings and the method on the result', async () => {
@@ -124,7 +150,7 @@ describe('web pages', () => {
     const html = await res.text();
     expect(html).to.match(/id="warnings"/);
     expect(html).to.match(/<li data-code="transparent">100% of the image is transparent/);
-    expect(html).to.match(/<figcaption>Grad-CAM\+\+ for <strong>/);
+    expect(html).to.match(/<figcaption>Grad-CAM\+\+ for <strong id="explained">/);
     expect(html).to.match(/<option value="gradcam\+\+" selected>/);
     expect(html).to.match(/95% CI [\d.]+%–[\d.]+%\s*\(Wilson, 8 patients\)/);
   });

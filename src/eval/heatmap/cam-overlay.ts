@@ -1,10 +1,11 @@
 // A Grad-CAM map (0..1 floats at the model's input size) stretched to a picture's size, coloured
-// with viridis and blended over it: the one way Histoscope draws a map over tissue, shared by the
-// web/CLI pictures and the training run's gallery.
+// with the evidence map (colormap.ts: transparent where there is no evidence, then teal → yellow,
+// never H&E's hues) and laid over it: how the training run's gallery draws a map over tissue, in
+// the colours the web and CLI pictures use.
 import sharp from 'sharp';
 
-import { applyColormap } from './colormap';
-import { blend, quantiseMap } from './overlay';
+import { applyEvidenceColormap } from './colormap';
+import { blendOver, quantiseMap } from './overlay';
 
 export interface CamMap {
   /** height*width values in 0..1, row-major. */
@@ -29,8 +30,8 @@ export async function stretchMap(map: CamMap, width: number, height: number): Pr
     .toBuffer();
 }
 
-/** The viridis heatmap of `map` blended over `picture` at `opacity` (RGB, the picture's size). */
+/** The evidence heatmap of `map` over `picture`, each pixel at `opacity` × its evidence (RGB, the picture's size). */
 export async function camOverlay(map: CamMap, picture: RgbPicture, opacity: number): Promise<Uint8Array> {
   const stretched = await stretchMap(map, picture.width, picture.height);
-  return blend(picture.data, applyColormap(stretched), opacity);
+  return blendOver(picture.data, applyEvidenceColormap(stretched), opacity);
 }

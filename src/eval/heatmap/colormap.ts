@@ -41,3 +41,28 @@ export function applyColormap(values: Uint8Array, lut: Uint8Array = VIRIDIS_LUT)
   }
   return out;
 }
+
+/**
+ * Grad-CAM's colours over tissue: the upper half of viridis (teal → green → yellow), with opacity
+ * rising from fully transparent at no evidence. Why not all of viridis: its dark-purple and blue
+ * low end has the hue and lightness of haematoxylin-stained nuclei, so weak evidence painted over
+ * tissue looked like stain. H&E has no green or yellow dye, so these hues cannot be mistaken for
+ * tissue; lightness still rises monotonically (perceptually ordered, readable in greyscale); and
+ * weak evidence stays transparent, so any coloured pixel means evidence.
+ */
+export const EVIDENCE_LUT: Uint8Array = (() => {
+  const lut = new Uint8Array(256 * 3);
+  for (let i = 0; i < 256; i++) lut.set(viridisAt(0.5 + (0.5 * i) / 255), i * 3);
+  return lut;
+})();
+
+/** Colours 8-bit values into RGBA pixels of EVIDENCE_LUT whose alpha is the value itself. */
+export function applyEvidenceColormap(values: Uint8Array): Uint8Array {
+  const out = new Uint8Array(values.length * 4);
+  for (let i = 0; i < values.length; i++) {
+    const j = values[i] * 3;
+    out.set(EVIDENCE_LUT.subarray(j, j + 3), i * 4);
+    out[i * 4 + 3] = values[i];
+  }
+  return out;
+}

@@ -1,6 +1,6 @@
-// Pixel arithmetic for Grad-CAM pictures: the 0..1 map quantised to bytes, and the heatmap blended
-// over the tissue with one opacity everywhere, so the whole map stays visible and comparable
-// (low-attention areas are tinted dark, not hidden).
+// Pixel arithmetic for Grad-CAM pictures: the 0..1 map quantised to bytes, and a heatmap blended
+// over the tissue: with one opacity everywhere (blend), or weighted by the heatmap's own alpha
+// (blendOver: the evidence map, transparent where there is no evidence, so the tissue shows).
 
 /** 0..1 floats → 0..255 bytes (values outside 0..1 or NaN are clamped; NaN counts as 0). */
 export function quantiseMap(values: Float32Array): Uint8Array {
@@ -19,5 +19,17 @@ export function blend(image: Uint8Array, heatmap: Uint8Array, opacity: number): 
   const out = new Uint8Array(image.length);
   const keep = 1 - opacity;
   for (let i = 0; i < image.length; i++) out[i] = Math.round(keep * image[i] + opacity * heatmap[i]);
+  return out;
+}
+
+/** An RGBA layer over an RGB image, each pixel at `opacity` × its alpha (the "over" operator). */
+export function blendOver(image: Uint8Array, layer: Uint8Array, opacity: number): Uint8Array {
+  if (image.length / 3 !== layer.length / 4) throw new Error(`Expected the image and heatmap to have one size but they hold ${image.length / 3} and ${layer.length / 4} pixels.`);
+  if (!(opacity >= 0 && opacity <= 1)) throw new RangeError(`Expected an opacity between 0 and 1 but received ${opacity}.`);
+  const out = new Uint8Array(image.length);
+  for (let p = 0; p < image.length / 3; p++) {
+    const a = (opacity * layer[p * 4 + 3]) / 255;
+    for (let c = 0; c < 3; c++) out[p * 3 + c] = Math.round((1 - a) * image[p * 3 + c] + a * layer[p * 4 + c]);
+  }
   return out;
 }

@@ -15,10 +15,8 @@ import { type DownloadOptions, downloadResumable } from './resumable-download';
 
 export interface FetchWeightsOptions extends Omit<DownloadOptions, 'env'> {
   env?: NodeJS.ProcessEnv;
-  /** The files known; production uses IMAGENET_WEIGHTS (tests give their own fixtures). */
+  /** The files known; production uses IMAGENET_WEIGHTS (tests give their own fixtures and a mirror on 127.0.0.1). */
   catalogue?: readonly WeightsEntry[];
-  /** Base URL instead of torchvision's (tests' local server); `$HISTOSCOPE_WEIGHTS_MIRROR` otherwise. */
-  baseUrl?: string;
 }
 
 export interface FetchWeightsResult {
@@ -58,7 +56,7 @@ export async function fetchWeights(id: string, o: FetchWeightsOptions = {}): Pro
   await fs.promises.mkdir(dir, { recursive: true });
   const target = path.join(dir, entry.file);
   const part = `${target}.part`;
-  const url = o.baseUrl ? new URL(entry.file, o.baseUrl.endsWith('/') ? o.baseUrl : o.baseUrl + '/').toString() : weightsUrl(entry, env);
+  const url = weightsUrl(entry, env);
   const steps = manualSteps(entry, weightsUrl(entry, {}), dir, torchHubCheckpointsDir(env));
   const release = acquireDownloadLock(path.join(dir, `.${entry.file}.lock`), `${entry.file} into ${dir}`);
   try {

@@ -90,12 +90,19 @@ async function getOnce(url: URL, o: GetOptions): Promise<http.IncomingMessage> {
   const idle = o.idleTimeoutMs ?? 30_000;
   const headers: Record<string, string> = { 'user-agent': 'histoscope', accept: '*/*', ...o.headers };
   let options: http.RequestOptions;
+  // A refused certificate can reach the request as a bare 'socket hang up'; the TLS error says why.
+  let tlsError: NodeJS.ErrnoException | null = null;
   if (url.protocol === 'https:') {
     const socket = proxy ? await tunnel(proxy, url, o) : undefined;
     options = {
-      hostname: bareHost(url), port: portOf(url), path: url.pathname + url.search, headers, agent: false,
+      // No agent: with one (even agent: false) Node opens its own plain socket and ignores createConnection.
+      hostname: bareHost(url), port: portOf(url), path: url.pathname + url.search, headers,
       // Through a tunnel the TLS session runs inside the proxy's socket; the certificate is the origin's.
-      createConnection: () => tls.connect({ socket, host: bareHost(url), port: portOf(url), servername: net.isIP(bareHost(url)) ? undefined : bareHost(url), ca: o.ca }),
+      createConnection: () => {
+        const secure = tls.connect({ socket, host: bareHost(url), port: portOf(url), servername: net.isIP(bareHost(url)) ? undefined : bareHost(url), ca: o.ca });
+        secure.once('error', (err) => { tlsError = err; });
+        return secure;
+      },
     };
   } else if (url.protocol === 'http:') {
     const auth = proxy ? proxyAuthorization(proxy) : undefined;
@@ -113,7 +120,7 @@ async function getOnce(url: URL, o: GetOptions): Promise<http.IncomingMessage> {
       res.once('error', () => undefined);
       resolve(res);
     });
-    req.once('error', (err: NodeJS.ErrnoException) => reject(new HttpGetError(describeNetworkError(err, url, proxy), true)));
+    req.once('error', (err: NodeJS.ErrnoException) => reject(new HttpGetError(describeNetworkError(tlsError ?? err, url, proxy), true)));
     req.end();
   });
 }

@@ -3,7 +3,7 @@
 // ignores the range (200) starts the file over; 416 means the part already holds the whole file
 // (or a different, shorter one: start over).
 import * as fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
+import type { IncomingMessage } from 'node:http';
 import { Transform } from 'node:stream';
 import { type GetOptions, HttpGetError, httpGet } from './http-get';
 
@@ -98,7 +98,7 @@ export async function downloadResumable(url: string, partFile: string, o: Downlo
       });
       const out = fs.createWriteStream(partFile, { flags: offset > 0 ? 'a' : 'w' });
       outClosed = new Promise((resolve) => out.once('close', () => resolve()));
-      await pipeline(res, counter, out);
+      await saveBody(res, counter, out);
       if (total !== null && received < total) {
         throw new HttpGetError(`the connection closed after ${received} of ${total} bytes`, true);
       }
@@ -115,6 +115,31 @@ export async function downloadResumable(url: string, partFile: string, o: Downlo
       o.onNotice?.(`The download stopped after ${sizeOf(partFile)} bytes (${describeCut(e, sizeOf(partFile))}); resuming.`);
     }
   }
+}
+
+/**
+ * Pipes the body into the file. When the body fails midway (a cut connection, a timeout, Ctrl-C)
+ * what already arrived is still written out before the failure is reported, so a retry resumes
+ * after the last byte received rather than the last byte that happened to reach the disk.
+ */
+function saveBody(res: IncomingMessage, counter: Transform, out: fs.WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let failed: Error | null = null;
+    const fail = (err: Error): void => {
+      if (failed) return;
+      failed = err;
+      res.unpipe(counter);
+      counter.end();
+    };
+    res.on('error', fail);
+    res.on('aborted', () => fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+    out.once('error', (err) => {
+      res.destroy();
+      reject(err);
+    });
+    out.once('close', () => (failed ? reject(failed) : resolve()));
+    res.pipe(counter).pipe(out);
+  });
 }
 
 function describeCut(err: NodeJS.ErrnoException, bytes: number): string {

@@ -22,10 +22,9 @@ export interface InitialWeights {
   label: string;
 }
 
-export function missingImagenetMessage(dir: string, hubDir = torchHubCheckpointsDir()): string {
-  const v1 = IMAGENET_WEIGHTS[0];
+export function missingImagenetMessage(dir: string, hubDir = torchHubCheckpointsDir(), v1: WeightsEntry = IMAGENET_WEIGHTS[0]): string {
   return `ImageNet weights not found in ${dir} or ${hubDir}: run \`histoscope weights fetch ${v1.id}\` (or train with --fetch-weights), ` +
-    `or place ${v1.file} (torchvision ${v1.torchvisionName}, download it from ${IMAGENET_URL}) in ${dir} (or set HISTOSCOPE_CACHE to the folder holding it), ` +
+    `or place ${v1.file} (torchvision ${v1.torchvisionName}, download it from ${weightsUrl(v1, {})}) in ${dir} (or set HISTOSCOPE_CACHE to the folder holding it), ` +
     'pass --weights PATH, or train from scratch with --weights none.';
 }
 
@@ -41,7 +40,7 @@ export async function resolveInitialWeights(spec: string, env: NodeJS.ProcessEnv
       throw new Error(`${bad.file} is not torchvision's ${bad.entry.file}: its sha256 is ${bad.sha256}, expected ${bad.entry.sha256} ` +
         `(damaged or incomplete). Delete it and run \`histoscope weights fetch ${bad.entry.id}\`, or pass --weights PATH / none.`);
     }
-    throw new Error(missingImagenetMessage(histoscopeCacheDir(env), torchHubCheckpointsDir(env)));
+    throw new Error(missingImagenetMessage(histoscopeCacheDir(env), torchHubCheckpointsDir(env), catalogue[0]));
   }
   const file = checkWeightsPath(spec);
   return { kind: 'file', file, sha256: await sha256File(file), label: path.basename(file) };

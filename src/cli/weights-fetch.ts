@@ -26,13 +26,15 @@ export async function fetchWithProgress(id: string, o: CliFetchOptions): Promise
   try {
     return await fetchWeights(id, {
       env, catalogue, signal: o.signal,
-      onNotice: (message) => process.stderr.write(o.json ? JSON.stringify({ event: 'notice', message }) + '\n' : `${message}\n`),
+      // On a terminal the notice takes the bar's line; the bar redraws below it on its next tick.
+      onNotice: (message) => process.stderr.write(o.json ? JSON.stringify({ event: 'notice', message }) + '\n' :
+        `${bar && process.stderr.isTTY ? '\r\x1b[K' : ''}${message}\n`),
       onProgress: (received, total) => {
         const whole = total ?? catalogue.find((e) => e.id === id)?.bytes ?? received;
         if (!bar || label !== `${id} ${whole}`) {
           bar?.finish();
           label = `${id} ${whole}`;
-          bar = createProgress({ label: `${id} (MB)`, total: Math.ceil(whole / MB), json: o.json });
+          bar = createProgress({ label: `${id} MB`, total: Math.ceil(whole / MB), json: o.json });
         }
         if (startBytes < 0) startBytes = received;
         const secs = (Date.now() - started) / 1000;

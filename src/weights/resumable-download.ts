@@ -110,9 +110,9 @@ export async function downloadResumable(url: string, partFile: string, o: Downlo
       // A cut body: retry from where it stopped, as long as the last attempt made progress.
       const network = err instanceof HttpGetError ? err.network : true;
       if (!network || gained === 0 || attempt >= maxAttempts) {
-        throw err instanceof HttpGetError ? err : new HttpGetError(describeCut(e, sizeOf(partFile)), true);
+        throw err instanceof HttpGetError ? err : new HttpGetError(`${describeCut(e)} after ${sizeOf(partFile)} bytes`, true);
       }
-      o.onNotice?.(`The download stopped after ${sizeOf(partFile)} bytes (${describeCut(e, sizeOf(partFile))}); resuming.`);
+      o.onNotice?.(`The download stopped after ${sizeOf(partFile)} bytes (${describeCut(e)}); resuming.`);
     }
   }
 }
@@ -142,7 +142,7 @@ function saveBody(res: IncomingMessage, counter: Transform, out: fs.WriteStream)
   });
 }
 
-function describeCut(err: NodeJS.ErrnoException, bytes: number): string {
-  if (err.code === 'HISTOSCOPE_IDLE') return `no data for ${err.message} after ${bytes} bytes`;
-  return `the connection was cut after ${bytes} bytes (${err.code ?? err.message})`;
+function describeCut(err: NodeJS.ErrnoException): string {
+  if (err.code === 'HISTOSCOPE_IDLE') return `no data for ${err.message}`;
+  return `the connection was cut (${err.code ?? err.message})`;
 }

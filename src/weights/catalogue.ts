@@ -40,10 +40,15 @@ export const WEIGHTS_IDS = IMAGENET_WEIGHTS.map((e) => e.id);
  */
 export function weightsUrl(entry: WeightsEntry, env: NodeJS.ProcessEnv = process.env): string {
   const mirror = env.HISTOSCOPE_WEIGHTS_MIRROR?.trim();
-  const base = mirror ? (mirror.endsWith('/') ? mirror : mirror + '/') : TORCHVISION_MODELS_URL;
+  if (!mirror) return new URL(entry.file, TORCHVISION_MODELS_URL).toString();
+  let base: URL | null = null;
+  try {
+    base = new URL(mirror.endsWith('/') ? mirror : mirror + '/');
+  } catch {
+    // reported below
+  }
+  if (!base || (base.protocol !== 'http:' && base.protocol !== 'https:')) {
+    throw new Error(`Expected an http(s) URL such as https://mirror.example.org/models/ for HISTOSCOPE_WEIGHTS_MIRROR but received '${mirror}'.`);
+  }
   return new URL(entry.file, base).toString();
-}
-
-export function findEntry(id: string, catalogue: readonly WeightsEntry[] = IMAGENET_WEIGHTS): WeightsEntry | undefined {
-  return catalogue.find((e) => e.id === id || e.file === id);
 }

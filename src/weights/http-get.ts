@@ -114,9 +114,15 @@ async function getOnce(url: URL, o: GetOptions): Promise<http.IncomingMessage> {
   }
   return new Promise((resolve, reject) => {
     const req = http.request({ ...options, signal: o.signal });
-    req.setTimeout(idle, () => req.destroy(idleError(idle)));
+    let response: http.IncomingMessage | null = null;
+    req.setTimeout(idle, () => {
+      // Mid-body, the response carries the reason to whoever reads it (else it only says 'aborted').
+      const err = idleError(idle);
+      response?.destroy(err);
+      req.destroy(err);
+    });
     req.once('response', (res) => {
-      // The socket keeps its idle timeout for the body; the caller sees it as an 'error' on res.
+      response = res;
       res.once('error', () => undefined);
       resolve(res);
     });

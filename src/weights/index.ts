@@ -1,5 +1,5 @@
 // Pretrained weights: torchvision's ImageNet files, where they are found, downloading and checking them.
-export { IMAGENET_WEIGHTS, TORCHVISION_MODELS_URL, WEIGHTS_IDS, findEntry, weightsUrl, type WeightsEntry } from './catalogue';
+export { IMAGENET_WEIGHTS, TORCHVISION_MODELS_URL, WEIGHTS_IDS, weightsUrl, type WeightsEntry } from './catalogue';
 export { checkWeightsFile, checkWeightsPath } from './check-weights-file';
 export { fetchWeights, type FetchWeightsOptions, type FetchWeightsResult } from './fetch-weights';
 export { findVerified, listWeights, torchHubCheckpointsDir, weightsSearchDirs, type FoundWeights } from './locations';

@@ -132,7 +132,8 @@ function saveBody(res: IncomingMessage, counter: Transform, out: fs.WriteStream)
       counter.end();
     };
     res.on('error', fail);
-    res.on('aborted', () => fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' })));
+    // 'aborted' comes before the 'error' that says why (an idle timeout); it only decides when none follows.
+    res.on('aborted', () => setImmediate(() => fail(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }))));
     out.once('error', (err) => {
       res.destroy();
       reject(err);

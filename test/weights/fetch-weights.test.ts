@@ -34,7 +34,7 @@ describe('weights fetch (local server)', function () {
     // Explicit environment: no proxy of this machine, no real torch hub cache.
     env = { HISTOSCOPE_CACHE: cache, TORCH_HOME: path.join(root, 'torch'), HISTOSCOPE_WEIGHTS_MIRROR: server.base };
     server.requests.length = 0;
-    Object.assign(server.behaviour, { cutAfter: undefined, cutTimes: undefined, ignoreRange: undefined });
+    Object.assign(server.behaviour, { cutAfter: undefined, cutTimes: undefined, ignoreRange: undefined, stallAfter: undefined });
   });
 
   const fetch = (extra: Partial<Parameters<typeof fetchWeights>[1]> = {}, catalogue = [entry]) =>
@@ -72,6 +72,15 @@ describe('weights fetch (local server)', function () {
     const resumedAt = Number(/^bytes=(\d+)-$/.exec(server.requests[1].range ?? '')?.[1]);
     expect(resumedAt).to.be.greaterThan(0).and.at.most(100_000);
     expect(notices.join('\n')).to.match(/resuming/);
+  });
+
+  it('gives up on a stalled body after the idle timeout and resumes', async () => {
+    server.behaviour.stallAfter = 30_000;
+    const notices: string[] = [];
+    const r = await fetch({ idleTimeoutMs: 300, onNotice: (m) => notices.push(m) });
+    expect(fs.readFileSync(r.file).equals(data)).to.equal(true);
+    expect(notices.join('\n')).to.match(/stopped after \d+ bytes \(no data for 0\.3 s\); resuming/);
+    expect(server.requests[1].range).to.match(/^bytes=[1-9]\d*-$/);
   });
 
   it('keeps a partial download when the server keeps failing, and the next fetch continues it', async () => {

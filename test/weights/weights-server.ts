@@ -12,6 +12,8 @@ export interface ServerBehaviour {
   cutTimes?: number;
   /** Answer 200 with the whole file even when asked for a range. */
   ignoreRange?: boolean;
+  /** Send this many body bytes on the next request, then nothing more, leaving the connection open. */
+  stallAfter?: number;
 }
 
 export interface RequestLog {
@@ -57,6 +59,11 @@ function handler(files: Map<string, Buffer>, log: RequestLog[], behaviour: Serve
       res.writeHead(200, { 'content-length': body.length, 'content-type': 'application/octet-stream' });
     }
     const rest = body.subarray(start);
+    if (behaviour.stallAfter !== undefined) {
+      res.write(rest.subarray(0, behaviour.stallAfter));
+      behaviour.stallAfter = undefined;
+      return;
+    }
     if (behaviour.cutAfter !== undefined && (behaviour.cutTimes ?? 1) > 0) {
       behaviour.cutTimes = (behaviour.cutTimes ?? 1) - 1;
       res.write(rest.subarray(0, behaviour.cutAfter), () => res.socket?.destroy());

@@ -79,7 +79,7 @@ function tunnel(proxy: URL, target: URL, o: GetOptions): Promise<net.Socket> {
       socket.destroy();
       reject(new HttpGetError(`the proxy ${describeProxy(proxy)} refused the tunnel to ${authority}: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim(), false, res.statusCode));
     });
-    req.once('error', (err: NodeJS.ErrnoException) => reject(new HttpGetError(describeNetworkError(err, target, proxy), true)));
+    req.once('error', (err: NodeJS.ErrnoException) => reject(o.signal?.aborted ? err : new HttpGetError(describeNetworkError(err, target, proxy), true)));
     req.end();
   });
 }
@@ -126,7 +126,8 @@ async function getOnce(url: URL, o: GetOptions): Promise<http.IncomingMessage> {
       res.once('error', () => undefined);
       resolve(res);
     });
-    req.once('error', (err: NodeJS.ErrnoException) => reject(new HttpGetError(describeNetworkError(tlsError ?? err, url, proxy), true)));
+    // Ctrl-C (the signal) stays an AbortError, which callers tell apart from a failed download.
+    req.once('error', (err: NodeJS.ErrnoException) => reject(o.signal?.aborted ? err : new HttpGetError(describeNetworkError(tlsError ?? err, url, proxy), true)));
     req.end();
   });
 }

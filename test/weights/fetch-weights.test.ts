@@ -83,6 +83,21 @@ describe('weights fetch (local server)', function () {
     expect(server.requests[1].range).to.match(/^bytes=[1-9]\d*-$/);
   });
 
+  it('stops on its signal (Ctrl-C) keeping what arrived, and the next fetch continues from there', async () => {
+    server.behaviour.stallAfter = 30_000;
+    const controller = new AbortController();
+    const stop = setTimeout(() => controller.abort(), 300);
+    const err = await failure(fetch({ signal: controller.signal }));
+    clearTimeout(stop);
+    expect(err.name).to.equal('AbortError');
+    const part = path.join(cache, `${entry.file}.part`);
+    expect(fs.statSync(part).size).to.equal(30_000);
+    expect(fs.existsSync(path.join(cache, `.${entry.file}.lock`))).to.equal(false);
+    const r = await fetch();
+    expect(r.resumedFrom).to.equal(30_000);
+    expect(fs.readFileSync(r.file).equals(data)).to.equal(true);
+  });
+
   it('keeps a partial download when the server keeps failing, and the next fetch continues it', async () => {
     server.behaviour.cutAfter = 50_000;
     server.behaviour.cutTimes = 2;

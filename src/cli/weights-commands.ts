@@ -1,9 +1,9 @@
 // `histoscope weights fetch | list | check`: commander wiring only; src/weights does the work.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Command } from 'commander';
 import { histoscopeCacheDir } from '../util/cache-dir';
 import { checkWeightsFile, FetchWeightsError, IMAGENET_WEIGHTS, listWeights, torchHubCheckpointsDir, type WeightsEntry } from '../weights';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { fetchWithProgress } from './weights-fetch';
 
 /** What tests replace: the files known and the environment (cache folders, mirror, proxies). */

@@ -15,7 +15,8 @@ export function torchHubCheckpointsDir(env: NodeJS.ProcessEnv = process.env): st
 
 /** Folders searched, in order; the first is where downloads go. */
 export function weightsSearchDirs(env: NodeJS.ProcessEnv = process.env): string[] {
-  return [histoscopeCacheDir(env), torchHubCheckpointsDir(env)];
+  // One folder when HISTOSCOPE_CACHE points at torch hub's.
+  return [...new Set([histoscopeCacheDir(env), torchHubCheckpointsDir(env)])];
 }
 
 export interface FoundWeights {

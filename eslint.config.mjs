@@ -1,17 +1,19 @@
 // ESLint flat config: typescript-eslint's recommended rules over src, test and bench, and the
-// layers of src pointing one way: cli/web -> infer/train/eval -> data/native -> util. Within the
+// layers of src pointing one way: cli/web -> infer/train/eval -> data/native/weights -> util. Within the
 // middle layer train and infer stay apart (both may use eval; eval uses neither).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const PARTS = ['cli', 'web', 'infer', 'train', 'eval', 'data', 'native', 'util'];
+const PARTS = ['cli', 'web', 'infer', 'train', 'eval', 'data', 'native', 'weights', 'util'];
 
 /** What each part of src may not import, and the layer rule it would break. */
 const FORBIDDEN = {
-  util: ['cli', 'web', 'infer', 'train', 'eval', 'data', 'native'],
-  data: ['cli', 'web', 'infer', 'train', 'eval'],
-  native: ['cli', 'web', 'infer', 'train', 'eval'],
-  eval: ['cli', 'web', 'infer', 'train'],
+  util: ['cli', 'web', 'infer', 'train', 'eval', 'data', 'native', 'weights'],
+  data: ['cli', 'web', 'infer', 'train', 'eval', 'weights'],
+  native: ['cli', 'web', 'infer', 'train', 'eval', 'weights'],
+  // Pretrained weight files: downloads and checks, beside data and native (it loads files through native).
+  weights: ['cli', 'web', 'infer', 'train', 'eval', 'data'],
+  eval: ['cli', 'web', 'infer', 'train', 'weights'],
   infer: ['cli', 'web', 'train'],
   train: ['cli', 'web', 'infer'],
   web: ['cli'],
@@ -29,7 +31,7 @@ function layerZones() {
     const group = banned.join('|');
     const up = `^(\\.\\./)+(${group})(/|$)`;
     const beside = `^\\./(${group})(/|$)`;
-    const message = `src/${part} may not import ${banned.join(', ')}: layers point cli/web -> infer/train/eval -> data/native -> util (docs/ARCHITECTURE.md).`;
+    const message = `src/${part} may not import ${banned.join(', ')}: layers point cli/web -> infer/train/eval -> data/native/weights -> util (docs/ARCHITECTURE.md).`;
     // no-restricted-imports sees import/export ... from; import() needs a syntax selector.
     const dynamic = (regex) => ({ selector: `ImportExpression[source.value=/${regex.replaceAll('/', '\\/')}/]`, message });
     return {

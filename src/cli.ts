@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import { registerDataCommands } from './cli/data-commands';
 import { registerInferCommands } from './cli/infer-commands';
 import { registerTrainCommands } from './cli/train-commands';
+import { registerWeightsCommands } from './cli/weights-commands';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerDataCommands(program);
   registerInferCommands(program);
   registerTrainCommands(program);
+  registerWeightsCommands(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 // `histoscope train | evaluate | sweep | cv | promote`: commander wiring only. Each action turns
 // flags into overrides of the study's recipe and calls a src/train function the tests call too;
 // Ctrl-C, SIGTERM and SIGHUP abort between batches and leave a resumable run (a second one quits at once).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createProgress, type Manifest, normaliseMagnification } from '../data';
@@ -12,6 +13,7 @@ import {
 import { DIST_BACKENDS, PRECISIONS, ProcessGroup, TRAINABLE_POLICIES, cudaAvailable } from '../native';
 import { invalid } from '../util/expect';
 import { action, addOptions, num, oneOf, type OptionSpec } from './options';
+import { offerImagenetWeights } from './weights-offer';
 
 const R = STUDY_RECIPE;
 
@@ -20,7 +22,7 @@ const RECIPE_OPTIONS: OptionSpec[] = [
   { flags: '--data <dir>', description: 'BreakHis folder (indexed and split into the run), or the folder a --manifest indexes' },
   { flags: '--manifest <file>', description: 'reuse a manifest from `histoscope index` instead of indexing --data' },
   { flags: '--split <file>', description: 'reuse a split from `histoscope split` (its patients, cap and seed)' },
-  { flags: '--weights <w>', description: `imagenet (torchvision file in ${weightsCacheDir()}, override with HISTOSCOPE_CACHE), a .pth/.safetensors PATH, or none (random init; warns, trains all layers) [${R.weights}]` },
+  { flags: '--weights <w>', description: `imagenet (torchvision's file in ${weightsCacheDir()} or torch hub's cache, verified; \`histoscope weights fetch\`), a .pth/.safetensors PATH, or none (random init; warns, trains all layers) [${R.weights}]` },
   { flags: '--trainable <layers>', description: `${TRAINABLE_POLICIES.join(' | ')} [${R.trainable}; all with --weights none]` },
   { flags: '--epochs <n>', description: `most epochs [${R.maxEpochs}]` },
   { flags: '--patience <n>', description: `early stop after n epochs without a better validation weighted F1 [${R.patience}]` },
@@ -40,6 +42,7 @@ const RECIPE_OPTIONS: OptionSpec[] = [
   { flags: '--lr-scaling <rule>', description: `auto (the rate as given up to batch 64, linear from batch 32 above, with a one-epoch warm-up) | linear | none [${R.learningRateScaling}]` },
   { flags: '--eval-batch <n>', description: `batch size of validation and test passes [the larger of ${R.evalBatchSize} and --batch]` },
   { flags: '--no-gallery', description: `write no Grad-CAM gallery of test images and top losses [${R.gallery?.perClass} per class, ${R.gallery?.topLosses} top losses]` },
+  { flags: '--fetch-weights', description: 'with --weights imagenet and no file yet, download torchvision\'s first (on a terminal you are asked instead)', defaultValue: false },
   { flags: '--json', description: 'events as JSON lines on stdout', defaultValue: false },
 ];
 
@@ -123,6 +126,12 @@ async function joinFromEnv(o: Flags, identity: unknown): Promise<DistributedCont
   return DistributedContext.join({ env, backend, timeoutSeconds }, configHash(identity));
 }
 
+/** --weights imagenet without the file: fetch it (--fetch-weights) or ask, once the other flags were accepted and the data is there. */
+async function offerWeights(base: TrainOverrides, o: Flags, json: boolean, signal?: AbortSignal): Promise<void> {
+  if (!fs.existsSync(base.data)) return; // trainRun says the folder is missing
+  await offerImagenetWeights(base.weights ?? R.weights, { fetch: o.fetchWeights === true, json, signal });
+}
+
 /** Signals that stop a training gracefully: Ctrl-C, a scheduler's SIGTERM, a closed terminal's SIGHUP. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -198,6 +207,8 @@ async function trainCommand(o: Flags, json: boolean, run: TrainRunOptions): Prom
   }
   const base = overridesFromFlags(o);
   const mag = parseMag(String(o.mag));
+  // Ranks of a distributed run do not download: each would race for the same file.
+  if (!run.dist) await offerWeights(base, o, json, run.signal);
   let mags: TrainMagnification[] = mag === 'all' ? [] : [mag];
   let manifest: Manifest | undefined;
   if (mag === 'all') {
@@ -276,6 +287,7 @@ export function registerTrainCommands(program: Command): void {
       if (v === 'all') throw new Error('--mag takes all alone or a list of magnifications.');
       return v;
     });
+    await offerWeights(base, o, json);
     await withInterrupt(json, async (signal) => {
       const r = await runSweep(base, { magnifications: mags, batchSizes: intList('--batch', String(o.batch)), perClass: intList('--per-class', String(o.perClass)) },
         { onEvent: createTrainReporter({ json }), signal, indexProgress: (total) => createProgress({ label: 'index', total, json }) });
@@ -297,6 +309,7 @@ export function registerTrainCommands(program: Command): void {
     const base = overridesFromFlags(o);
     const folds = num('--folds', String(o.folds))!;
     const mag = parseMag(String(o.mag));
+    await offerWeights(base, o, json);
     const manifest = await sharedManifest(base, (total) => createProgress({ label: 'index', total, json }));
     const mags = mag === 'all' ? magnificationsIn(manifest) : [mag];
     await withInterrupt(json, async (signal) => {

@@ -1,18 +1,16 @@
-// Where a run's starting weights come from: the torchvision ImageNet file in the cache folder,
-// a file the user names, or none (random initialisation, only when asked for explicitly).
-import * as fs from 'node:fs';
+// Where a run's starting weights come from: torchvision's ImageNet file (in Histoscope's cache
+// folder or torch hub's, verified on its whole sha256), a file the user names, or none (random
+// initialisation, only when asked for explicitly).
 import * as path from 'node:path';
 import { histoscopeCacheDir } from '../util/cache-dir';
 import { sha256File } from '../util/sha256-file';
+import { IMAGENET_WEIGHTS, checkWeightsPath, findVerified, torchHubCheckpointsDir, weightsUrl, type WeightsEntry } from '../weights';
 
 /** torchvision ResNet-50 ImageNet files, preferred first: V1 is the weights the study fine-tuned. */
-export const IMAGENET_FILES = [
-  { file: 'resnet50-0676ba61.pth', name: 'ResNet50_Weights.IMAGENET1K_V1' },
-  { file: 'resnet50-11ad3fa6.pth', name: 'ResNet50_Weights.IMAGENET1K_V2' },
-] as const;
-export const IMAGENET_URL = 'https://download.pytorch.org/models/resnet50-0676ba61.pth';
+export const IMAGENET_FILES = IMAGENET_WEIGHTS.map((e) => ({ file: e.file, name: e.torchvisionName }));
+export const IMAGENET_URL = weightsUrl(IMAGENET_WEIGHTS[0], {});
 
-/** Where the ImageNet files are looked for: the shared cache folder (src/util/cache-dir.ts). */
+/** Where `histoscope weights fetch` puts the ImageNet files: the shared cache folder (src/util/cache-dir.ts). */
 export const weightsCacheDir = histoscopeCacheDir;
 
 export interface InitialWeights {
@@ -24,22 +22,26 @@ export interface InitialWeights {
   label: string;
 }
 
-export function missingImagenetMessage(dir: string): string {
-  return `ImageNet weights not found in ${dir}: place ${IMAGENET_FILES[0].file} (torchvision ${IMAGENET_FILES[0].name}, ` +
-    `download it from ${IMAGENET_URL}) in that folder (or set HISTOSCOPE_CACHE to the folder holding it), ` +
+export function missingImagenetMessage(dir: string, hubDir = torchHubCheckpointsDir(), v1: WeightsEntry = IMAGENET_WEIGHTS[0]): string {
+  return `ImageNet weights not found in ${dir} or ${hubDir}: run \`histoscope weights fetch ${v1.id}\` (or train with --fetch-weights), ` +
+    `or place ${v1.file} (torchvision ${v1.torchvisionName}, download it from ${weightsUrl(v1, {})}) in ${dir} (or set HISTOSCOPE_CACHE to the folder holding it), ` +
     'pass --weights PATH, or train from scratch with --weights none.';
 }
 
 /** Finds the weights a config names; throws a message saying what to place where when missing. */
-export async function resolveInitialWeights(spec: string, env: NodeJS.ProcessEnv = process.env): Promise<InitialWeights> {
+export async function resolveInitialWeights(spec: string, env: NodeJS.ProcessEnv = process.env,
+  catalogue: readonly WeightsEntry[] = IMAGENET_WEIGHTS): Promise<InitialWeights> {
   if (spec === 'none') return { kind: 'none', file: null, sha256: null, label: 'none' };
   if (spec === 'imagenet') {
-    const dir = weightsCacheDir(env);
-    const found = IMAGENET_FILES.map((f) => path.join(dir, f.file)).find((f) => fs.existsSync(f));
-    if (!found) throw new Error(missingImagenetMessage(dir));
-    return { kind: 'imagenet', file: found, sha256: await sha256File(found), label: `imagenet (${path.basename(found)})` };
+    const { found, rejected } = await findVerified(catalogue, env);
+    if (found) return { kind: 'imagenet', file: found.file, sha256: found.sha256, label: `imagenet (${path.basename(found.file)})` };
+    if (rejected.length > 0) {
+      const bad = rejected[0];
+      throw new Error(`${bad.file} is not torchvision's ${bad.entry.file}: its sha256 is ${bad.sha256}, expected ${bad.entry.sha256} ` +
+        `(damaged or incomplete). Delete it and run \`histoscope weights fetch ${bad.entry.id}\`, or pass --weights PATH / none.`);
+    }
+    throw new Error(missingImagenetMessage(histoscopeCacheDir(env), torchHubCheckpointsDir(env), catalogue[0]));
   }
-  const file = path.resolve(spec);
-  if (!fs.existsSync(file)) throw new Error(`Weights file ${file} does not exist; pass --weights imagenet, a torchvision .pth/.safetensors file, or none.`);
+  const file = checkWeightsPath(spec);
   return { kind: 'file', file, sha256: await sha256File(file), label: path.basename(file) };
 }

@@ -119,14 +119,22 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
     const data = loadRunData(runDir, config);
     return trainAndEvaluate(await newModel(rankConfig, weights, emit), runDir, rankConfig, data, state, false, options, dist);
   }
-  // runs/<run>/plots/: the deepest folder a run writes to.
-  removeDebris(config.runsDir, 2, emit);
-  const runDir = createRunDir(config.runsDir, runName(config, new Date(), options.nameSuffix));
-  await writeRunConfig(runDir, config);
-  await writeJsonAtomic(runFile(runDir, 'initialWeights'), weights);
-  const data = await prepareRunData(config, runDir, { manifest: options.manifest, progress: options.indexProgress });
-  if (dist) await dist.broadcastJson(path.resolve(runDir));
+  // Loaded before the run folder exists: a file that does not fit ResNet-50 leaves no empty run.
   const model = await newModel(rankConfig, weights, emit);
+  let runDir: string;
+  let data: RunData;
+  try {
+    // runs/<run>/plots/: the deepest folder a run writes to.
+    removeDebris(config.runsDir, 2, emit);
+    runDir = createRunDir(config.runsDir, runName(config, new Date(), options.nameSuffix));
+    await writeRunConfig(runDir, config);
+    await writeJsonAtomic(runFile(runDir, 'initialWeights'), weights);
+    data = await prepareRunData(config, runDir, { manifest: options.manifest, progress: options.indexProgress });
+    if (dist) await dist.broadcastJson(path.resolve(runDir));
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
   return trainAndEvaluate(model, runDir, rankConfig, data, state, false, options, dist);
 }
 

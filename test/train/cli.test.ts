@@ -117,17 +117,25 @@ describe('histoscope train | evaluate | promote | sweep | cv', function () {
 
   it('--weights imagenet without the file stops before creating a run, saying what to download', async () => {
     const dir = tmpDir('cli-imagenet');
-    const prev = process.env.HISTOSCOPE_CACHE;
+    const prev = { cache: process.env.HISTOSCOPE_CACHE, torch: process.env.TORCH_HOME };
     process.env.HISTOSCOPE_CACHE = path.join(dir, 'cache');
+    process.env.TORCH_HOME = path.join(dir, 'torch');
+    // Not a terminal, even when mocha runs in one: a terminal would be asked whether to download.
+    const tty = Object.getOwnPropertyDescriptor(process.stdin, 'isTTY');
+    Object.defineProperty(process.stdin, 'isTTY', { value: false, configurable: true });
     try {
       const r = await runCli('train', '--data', dir, '--mag', '40X', '--weights', 'imagenet', '--runs', path.join(dir, 'runs'));
       expect(r.code).to.equal(1);
       expect(r.err).to.match(/place resnet50-0676ba61\.pth .*https:\/\/download\.pytorch\.org\/models\/resnet50-0676ba61\.pth/);
-      expect(r.err).to.include(path.join(dir, 'cache'));
+      expect(r.err).to.include(path.join(dir, 'cache')).and.include('histoscope weights fetch imagenet-v1').and.include('--fetch-weights');
       expect(fs.existsSync(path.join(dir, 'runs'))).to.equal(false);
     } finally {
-      if (prev === undefined) delete process.env.HISTOSCOPE_CACHE;
-      else process.env.HISTOSCOPE_CACHE = prev;
+      if (tty) Object.defineProperty(process.stdin, 'isTTY', tty);
+      else delete (process.stdin as { isTTY?: boolean }).isTTY;
+      for (const [k, v] of [['HISTOSCOPE_CACHE', prev.cache], ['TORCH_HOME', prev.torch]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
   });
 });

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRunDir, IMAGENET_URL, isSyntheticDataset, readRunConfig, resolveInitialWeights, runName, validateConfig, weightsCacheDir } from '../../src/train';
+import { IMAGENET_WEIGHTS } from '../../src/weights';
 import { tmpDir } from './helpers';
 
 describe('run folders', () => {
@@ -57,18 +58,25 @@ describe('synthetic data detection', () => {
 describe('initial weights', () => {
   it('--weights imagenet without the file says which file to place where and where to download it', async () => {
     const cache = path.join(tmpDir('cache'), 'empty');
-    const err = await resolveInitialWeights('imagenet', { HISTOSCOPE_CACHE: cache }).then(() => null, (e: Error) => e);
-    expect(err?.message).to.include('resnet50-0676ba61.pth').and.include(IMAGENET_URL).and.include(cache).and.include('--weights none');
+    const err = await resolveInitialWeights('imagenet', { HISTOSCOPE_CACHE: cache, TORCH_HOME: path.join(cache, 'torch') }).then(() => null, (e: Error) => e);
+    expect(err?.message).to.include('resnet50-0676ba61.pth').and.include(IMAGENET_URL).and.include(cache).and.include('--weights none')
+      .and.include('histoscope weights fetch imagenet-v1');
   });
 
-  it('finds either torchvision file in the cache folder and hashes it', async () => {
+  it('finds either torchvision file in the cache folder, V1 first, checked on its whole sha256', async () => {
     const cache = tmpDir('cache');
+    const env = { HISTOSCOPE_CACHE: cache, TORCH_HOME: path.join(cache, 'torch') };
+    const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+    // The same names with the hashes of small stand-ins: the production hashes would refuse them.
+    const catalogue = IMAGENET_WEIGHTS.map((e, i) => ({ ...e, sha256: sha(`v${i + 1}`) }));
     fs.writeFileSync(path.join(cache, 'resnet50-11ad3fa6.pth'), 'v2');
-    const w = await resolveInitialWeights('imagenet', { HISTOSCOPE_CACHE: cache });
+    const w = await resolveInitialWeights('imagenet', env, catalogue);
     expect(w).to.deep.include({ kind: 'imagenet', file: path.join(cache, 'resnet50-11ad3fa6.pth'), label: 'imagenet (resnet50-11ad3fa6.pth)' });
-    expect(w.sha256).to.equal(createHash('sha256').update('v2').digest('hex'));
+    expect(w.sha256).to.equal(sha('v2'));
     fs.writeFileSync(path.join(cache, 'resnet50-0676ba61.pth'), 'v1');
-    expect((await resolveInitialWeights('imagenet', { HISTOSCOPE_CACHE: cache })).file).to.equal(path.join(cache, 'resnet50-0676ba61.pth'));
+    expect((await resolveInitialWeights('imagenet', env, catalogue)).file).to.equal(path.join(cache, 'resnet50-0676ba61.pth'));
+    const refused = await resolveInitialWeights('imagenet', env).then(() => null, (e: Error) => e);
+    expect(refused?.message).to.include("is not torchvision's resnet50-0676ba61.pth").and.include(IMAGENET_WEIGHTS[0].sha256).and.include('histoscope weights fetch imagenet-v1');
   });
 
   it('defaults the cache to ~/.cache/histoscope, takes none and files, rejects missing files', async () => {

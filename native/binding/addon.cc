@@ -6,6 +6,7 @@
 #include "binding/addon_data.h"
 #include "binding/image_store_wrap.h"
 #include "binding/model_wrap.h"
+#include "binding/stain_functions.h"
 #include "core/runtime.h"
 
 namespace histoscope::binding {
@@ -31,6 +32,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());
   exports.Set("NativeModel", ModelWrap::Define(env));
   exports.Set("NativeImageStore", ImageStoreWrap::Define(env));
+  defineStainFunctions(env, exports);
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("cudaAvailable", Napi::Function::New(env, CudaAvailable));

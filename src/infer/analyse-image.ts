@@ -5,7 +5,7 @@ import { renderGradcam, type GradcamPictures } from './gradcam-image';
 import { type ImageWarning, inputWarnings } from './input-warnings';
 import { decodeForModel, type ReadOptions } from './model-input';
 import type { LoadedModel } from './model-registry';
-import { predictImages } from './predict-images';
+import { predictImagesDetailed } from './predict-images';
 import { type Prediction, toPrediction } from './prediction';
 
 export interface AnalyseOptions extends ReadOptions {
@@ -42,6 +42,6 @@ export async function analyseImage(loaded: LoadedModel, input: string | Buffer, 
   const image = await decodeForModel(loaded, input, read);
   const warnings = await inputWarnings(loaded.card, input, image, options.limitInputPixels);
   options.signal?.throwIfAborted();
-  const [probabilities] = await predictImages(loaded, [image]);
-  return { prediction: toPrediction(probabilities, loaded.card), warnings };
+  const predicted = await predictImagesDetailed(loaded, [image]);
+  return { prediction: toPrediction(predicted.probabilities[0], loaded.card, predicted.stainFallback[0]), warnings };
 }

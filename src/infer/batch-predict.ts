@@ -14,7 +14,7 @@ import { renderGradcam } from './gradcam-image';
 import { type ImageWarning, inputWarnings } from './input-warnings';
 import { decodeForModel, MODEL_FIT } from './model-input';
 import { type LoadedModel, MissingModelError, ModelRegistry } from './model-registry';
-import { predictImages } from './predict-images';
+import { type ImagePredictions, predictImagesDetailed } from './predict-images';
 import { type Label, toPrediction } from './prediction';
 import { writeFileAtomic } from '../util/atomic-write';
 
@@ -209,9 +209,9 @@ async function predictChunk(loaded: LoadedModel, files: string[], o: { tta: bool
   });
   const ok = files.map((file, i) => ({ file, image: decoded[i] })).filter((x) => x.image !== undefined);
   if (ok.length === 0) return inputs;
-  let probabilities: number[][];
+  let predicted: ImagePredictions;
   try {
-    probabilities = await predictImages(loaded, ok.map((x) => x.image!), { tta: o.tta, batchSize: o.batchSize });
+    predicted = await predictImagesDetailed(loaded, ok.map((x) => x.image!), { tta: o.tta, batchSize: o.batchSize });
   } catch (err) {
     for (const { file } of ok) rows.set(file, errorRow(file, `Prediction failed: ${message(err)}`, loaded.magnification, o.tta));
     return inputs;
@@ -219,11 +219,11 @@ async function predictChunk(loaded: LoadedModel, files: string[], o: { tta: bool
   const warnings = await Promise.all(ok.map(({ file, image }) =>
     inputWarnings(loaded.card, inputs.get(file)!, image!, DEFAULT_MAX_INPUT_PIXELS).catch(() => [] as ImageWarning[])));
   ok.forEach(({ file }, i) => {
-    const p = toPrediction(probabilities[i], loaded.card);
+    const p = toPrediction(predicted.probabilities[i], loaded.card, predicted.stainFallback[i]);
     rows.set(file, {
       path: file, magnification: loaded.magnification, probabilityMalignant: p.probabilities.malignant, label: p.label,
       threshold: p.threshold, modelId: p.modelId, demo: p.demo, tta: o.tta, gradcam: '', gradcamMethod: '',
-      warning: p.warning ?? '', warnings: warnings[i], error: '',
+      warning: [p.warning, p.stainNote].filter(Boolean).join(' '), warnings: warnings[i], error: '',
     });
   });
   return inputs;

@@ -68,7 +68,7 @@ export async function renderGradcam(loaded: LoadedModel, input: string | Buffer,
   const method = options.method ?? 'gradcam';
   const warnings = await inputWarnings(loaded.card, input, seen, options.limitInputPixels);
   let cam = await loaded.model.gradcam(batch, { targetClass: options.targetClass, method });
-  const prediction = toPrediction(cam.probabilities, loaded.card);
+  const prediction = toPrediction(cam.probabilities, loaded.card, cam.stainFallback);
   // Native defaults to the arg-max class; the label shown follows the card's threshold instead.
   if (options.targetClass === undefined && cam.targetClass !== prediction.classIndex) {
     options.signal?.throwIfAborted();

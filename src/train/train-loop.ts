@@ -78,6 +78,7 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
     emit({ event: 'epoch-start', epoch, maxEpochs: config.maxEpochs, batches: loader.length });
     const train = new PassAccumulator();
     let batchIndex = 0;
+    let stainFallbacks = 0;
     // Epoch e uses shuffle order e-1 and seeds derived from (seed, e, batch): a resumed run replays them.
     for await (const batch of trainBatches(loader, epoch - 1, images.train)) {
       if (o.signal?.aborted) return 'interrupted';
@@ -88,6 +89,7 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
         classWeights,
         augment: { ...a, seed: deriveSeed(config.seed, `augment/${epoch}/${batchIndex}`) },
       });
+      stainFallbacks += r.stainFallbacks;
       const w = batch.labels.reduce((s, l) => s + classWeights[l], 0);
       train.addBatch(batch.labels, argmax(r.logits), r.loss, w);
       batchIndex++;
@@ -117,6 +119,7 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
       valLoss: v.loss, valAccuracy: v.accuracy, valWeightedF1: v.weightedF1,
       learningRate: learningRate ?? config.learningRate, seconds: (Date.now() - t0) / 1000, imagesPerSecond: t.images / trainSeconds,
       improved, bestEpoch: state.stopper.bestEpoch ?? epoch,
+      ...((config.stainNorm ?? 'none') === 'none' ? {} : { stainFallbacks }),
     };
     const records = [...state.records.filter((r) => r.epoch < epoch), record];
     const meta = (kind: 'last' | 'best'): CheckpointMetadata => ({ kind, epoch, valWeightedF1: v.weightedF1, stopper: state.stopper.state, classWeights, config, records });

@@ -12,6 +12,7 @@ import { evaluateRun, type RunMetrics } from './evaluate-run';
 import { resolveInitialWeights, type InitialWeights } from './initial-weights';
 import { resolveTrainConfig, validateConfig, type TrainConfig, type TrainOverrides } from './recipe';
 import { loadRunData, partCounts, prepareRunData, type RunData } from './run-data';
+import { applyRunStainTarget } from './run-stain-target';
 import { createRunDir, readEpochLog, readRunConfig, runFile, runName, writeEpochLog, writeRunConfig } from './run-folder';
 import { type CheckpointMetadata, type LoopState, runEpochs } from './train-loop';
 import type { TrainEventHandler } from './train-events';
@@ -58,6 +59,16 @@ async function newModel(config: TrainConfig, weights: InitialWeights, emit: Trai
   return model;
 }
 
+/** Runs `fn`; disposes the model if it throws (the caller never gets it then). */
+async function withModel(model: Model, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
 /** Removes what killed writers left under `dir` (never a live writer's temp) and says so. */
 function removeDebris(dir: string, depth: number, emit: TrainEventHandler): void {
   const paths = removeStaleTemps(dir, { depth });
@@ -101,6 +112,9 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
   if (!config.split && !config.manifest && !options.manifest && !fs.existsSync(config.data)) {
     throw new Error(`Dataset folder ${config.data} does not exist; pass --data with the folder holding the BreakHis images.`);
   }
+  if (config.stainNorm !== 'none' && config.stainTarget !== 'train' && !fs.existsSync(config.stainTarget)) {
+    throw new Error(`Expected an image file or 'train' for --stain-target but received ${config.stainTarget}, which does not exist.`);
+  }
   const weights = await resolveInitialWeights(config.weights, options.env);
   for (const message of warnings) emit({ event: 'warning', message });
   // runs/<run>/plots/: the deepest folder a run writes to.
@@ -110,6 +124,7 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
   await writeJsonAtomic(runFile(runDir, 'initialWeights'), weights);
   const data = await prepareRunData(config, runDir, { manifest: options.manifest, progress: options.indexProgress });
   const model = await newModel(config, weights, emit);
+  await withModel(model, () => applyRunStainTarget(model, runDir, config, data, emit));
   const state: LoopState = { completed: 0, stopper: new EarlyStopper(config.patience), records: [] };
   return trainAndEvaluate(model, runDir, config, data, state, false, options);
 }
@@ -127,7 +142,9 @@ export async function resumeRun(runDir: string, options: TrainRunOptions = {}): 
     // Interrupted during its first epoch: start over in the same folder.
     const weights = await resolveInitialWeights(config.weights, options.env);
     const state: LoopState = { completed: 0, stopper: new EarlyStopper(config.patience), records: [] };
-    return trainAndEvaluate(await newModel(config, weights, emit), runDir, config, data, state, true, options);
+    const model = await newModel(config, weights, emit);
+    await withModel(model, () => applyRunStainTarget(model, runDir, config, data, emit));
+    return trainAndEvaluate(model, runDir, config, data, state, true, options);
   }
   const last = await Model.load(runFile(runDir, 'last'), { device: config.device });
   const meta = last.metadata as CheckpointMetadata;

@@ -1,5 +1,7 @@
 #include "core/stain/color_space.h"
 
+#include <algorithm>
+
 namespace histoscope {
 namespace {
 
@@ -30,6 +32,14 @@ torch::Tensor rgbToOpticalDensity(const torch::Tensor& rgb) {
 
 torch::Tensor opticalDensityToRgb(const torch::Tensor& od) {
   return ((torch::exp(-od) * 256.0 - 1.0) / 255.0).clamp(0.0, 1.0);
+}
+
+torch::Tensor tissueMask(const torch::Tensor& rgb) {
+  return (rgbToOpticalDensity(rgb) > 0.15).all(-1);
+}
+
+int64_t minTissuePixels(int64_t pixels) {
+  return std::max<int64_t>(16, (pixels + 99) / 100);
 }
 
 torch::Tensor rgbToLab(const torch::Tensor& rgb) {

@@ -10,6 +10,12 @@ namespace histoscope {
 torch::Tensor rgbToOpticalDensity(const torch::Tensor& rgb);
 torch::Tensor opticalDensityToRgb(const torch::Tensor& od);  // clamped to [0, 1]
 
+// Tissue, as Macenko et al. define it: optical density above 0.15 in every channel (each channel
+// darker than about 86% of white). rgb [..., P, 3] -> bool [..., P].
+torch::Tensor tissueMask(const torch::Tensor& rgb);
+// Fewer tissue pixels than this (1% of the image, at least 16) is no stain to measure.
+int64_t minTissuePixels(int64_t pixels);
+
 // CIELAB under D65 from sRGB (gamma-encoded), the same formulas as skimage.color.rgb2lab.
 torch::Tensor rgbToLab(const torch::Tensor& rgb);
 torch::Tensor labToRgb(const torch::Tensor& lab);  // clamped to [0, 1]

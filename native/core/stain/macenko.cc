@@ -8,12 +8,8 @@
 namespace histoscope {
 namespace {
 
-constexpr double kTissueOd = 0.15;        // Macenko's beta: below it in any channel = background
 constexpr double kAnglePercentile = 0.01;  // Macenko's alpha = 1%
 constexpr double kMaxConcentrationPercentile = 0.99;
-// Fewer tissue pixels than this share of the image (or than kMinTissuePixels) is no stain to fit.
-constexpr double kMinTissueShare = 0.01;
-constexpr int64_t kMinTissuePixels = 16;
 // sin^2 of the angle between the two stain vectors: below ~2 degrees they are one colour.
 constexpr double kMinStainSeparation = 1e-3;
 constexpr double kMinConcentration = 1e-3;
@@ -41,7 +37,7 @@ MacenkoFit fitMacenko(const torch::Tensor& images) {
   auto rgb = toPixelRows(images.to(torch::kFloat32));
   const auto n = rgb.size(0), pixels = rgb.size(1);
   auto od = rgbToOpticalDensity(rgb);  // [N, P, 3]
-  auto tissue = (od > kTissueOd).all(2);  // [N, P]
+  auto tissue = tissueMask(rgb);  // [N, P]: Macenko's beta = 0.15
   auto count = tissue.sum(1);  // int64 [N]
 
   // Covariance of the tissue pixels' OD (as np.cov, n - 1), in float64 for the eigensolver.
@@ -81,8 +77,7 @@ MacenkoFit fitMacenko(const torch::Tensor& images) {
                              maskedQuantile(concentrations.select(2, 1), everything, kMaxConcentrationPercentile)},
                             1);
 
-  const auto needed = std::max<int64_t>(kMinTissuePixels, static_cast<int64_t>(std::ceil(kMinTissueShare * pixels)));
-  auto valid = (count >= needed) & (det > kMinStainSeparation) & (max_c > kMinConcentration).all(1) &
+  auto valid = (count >= minTissuePixels(pixels)) & (det > kMinStainSeparation) & (max_c > kMinConcentration).all(1) &
                torch::isfinite(he).all(2).all(1) & torch::isfinite(max_c).all(1);
   return {he.to(torch::kFloat32), max_c.to(torch::kFloat32), concentrations.to(torch::kFloat32), count, valid};
 }

@@ -11,7 +11,7 @@ namespace histoscope {
 struct ReinhardFit {
   torch::Tensor mean;   // [N, 3] L, a, b
   torch::Tensor std;    // [N, 3] population standard deviation
-  torch::Tensor valid;  // [N] bool: every channel varies (a flat image has no statistics to move)
+  torch::Tensor valid;  // [N] bool: tissue present and every channel varies (else nothing to move)
 };
 
 // images: float [N, 3, H, W] in [0, 1].

@@ -49,7 +49,8 @@ StainTarget fitStainTarget(StainMethod method, const torch::Tensor& images) {
     auto fit = fitReinhard(pooled(images));
     if (!fit.valid[0].item<bool>()) {
       throw std::invalid_argument(
-          "The stain reference is (nearly) one colour: a Reinhard target needs colour variation. "
+          "The stain reference is blank or (nearly) one colour: a Reinhard target needs stained "
+          "tissue (1% of pixels with optical density over 0.15 in every channel) and colour variation. "
           "Choose a reference image with stained tissue.");
     }
     target.lab_mean = row3(fit.mean[0]);

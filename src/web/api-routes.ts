@@ -20,6 +20,7 @@ export function apiRoutes(ctx: AnalyseContext): Router {
       demo: p.demo,
       ...(p.warning ? { warning: p.warning } : {}),
       warnings: analysis.warnings,
+      ...(p.stain ? { stain: p.stain, ...(p.stainNote ? { stainNote: p.stainNote } : {}) } : {}),
       ...(analysis.gradcam ? {
         gradcam: {
           method: analysis.gradcam.method,

@@ -40,13 +40,13 @@ async function msPerImage(fn: () => Promise<unknown>): Promise<number> {
 }
 
 const NUMPY = `
-import sys, time, numpy as np
-exec(open(sys.argv[1]).read().split("result = {")[0].split("request = json.load")[0])
-exec("\\n".join(l for l in open(sys.argv[1]).read().split("\\n") if l.startswith("def ") or l.startswith("    ") or l.startswith("XYZ") or l.startswith("WHITE") or l.startswith("RGB_FROM")))
+import importlib.util, sys, time
+import numpy as np
+spec = importlib.util.spec_from_file_location("ref", sys.argv[1]); ref = importlib.util.module_from_spec(spec); spec.loader.exec_module(ref)
 n, size = int(sys.argv[2]), int(sys.argv[3])
 px = np.fromfile(sys.argv[4], dtype=np.uint8).reshape(n, size * size, 3).astype(np.float64) / 255
-he, mx, _, _ = macenko_fit(px[0]); lab = rgb2lab(px[0]); mean, std = lab.mean(0), lab.std(0)
-for name, fn in [("macenko", lambda x: macenko_apply(x, he, mx)), ("reinhard", lambda x: reinhard_apply(x, mean, std))]:
+he, mx, _, _ = ref.macenko_fit(px[0]); lab = ref.rgb2lab(px[0]); mean, std = lab.mean(0), lab.std(0)
+for name, fn in [("macenko", lambda x: ref.macenko_apply(x, he, mx)), ("reinhard", lambda x: ref.reinhard_apply(x, mean, std))]:
     best = 1e9
     for r in range(${repeats}):
         t0 = time.perf_counter()

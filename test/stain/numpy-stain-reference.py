@@ -10,12 +10,6 @@ except ImportError:
     sys.stderr.write("numpy is not installed for this interpreter\n")
     sys.exit(77)
 
-request = json.load(open(sys.argv[1]))
-out_dir = sys.argv[2]
-n, h, w = request["n"], request["height"], request["width"]
-pixels = np.fromfile(request["pixels"], dtype=np.uint8).reshape(n, h * w, 3).astype(np.float64) / 255.0
-
-
 def optical_density(rgb):
     # 8-bit intensities offset by one: black stays finite, white is 0.
     return -np.log((rgb * 255.0 + 1.0) / 256.0)
@@ -80,35 +74,44 @@ def hed(rgb):
     return -np.log(np.maximum(rgb, 1e-6)) @ np.linalg.inv(RGB_FROM_HED)
 
 
-result = {"macenko": [], "reinhard": [], "jitter": None}
-mac_target = request["macenkoTarget"]
-target_he = np.array(mac_target[:6]).reshape(2, 3).T
-target_max = np.array(mac_target[6:8])
-rein = request["reinhardTarget"]
-for i in range(n):
-    he, max_c, _, tissue = macenko_fit(pixels[i])
-    result["macenko"].append({"stainMatrix": he.T.reshape(-1).tolist(), "maxConcentrations": max_c.tolist(), "tissue": tissue})
-    macenko_apply(pixels[i], target_he, target_max).astype(np.float32).tofile(f"{out_dir}/macenko-{i}.f32")
-    lab = rgb2lab(pixels[i])
-    result["reinhard"].append({"mean": lab.mean(0).tolist(), "std": lab.std(0).tolist()})
-    reinhard_apply(pixels[i], np.array(rein[:3]), np.array(rein[3:])).astype(np.float32).tofile(f"{out_dir}/reinhard-{i}.f32")
-
-# HED jitter: in HED space the jittered image must be an affine map (scale, shift) of the original
-# per stain, with scale in [1-s, 1+s] and shift in [-s, s]. Checked where neither image is clipped.
-jitter = request.get("jitter")
-if jitter:
-    jittered = np.fromfile(jitter["file"], dtype=np.float32).reshape(n, h * w, 3).astype(np.float64)
-    fits = []
+def main():
+    request = json.load(open(sys.argv[1]))
+    out_dir = sys.argv[2]
+    n, h, w = request["n"], request["height"], request["width"]
+    pixels = np.fromfile(request["pixels"], dtype=np.uint8).reshape(n, h * w, 3).astype(np.float64) / 255.0
+    result = {"macenko": [], "reinhard": [], "jitter": None}
+    mac_target = request["macenkoTarget"]
+    target_he = np.array(mac_target[:6]).reshape(2, 3).T
+    target_max = np.array(mac_target[6:8])
+    rein = request["reinhardTarget"]
     for i in range(n):
-        ok = np.all((pixels[i] > 2 / 255) & (jittered[i] > 1e-4) & (jittered[i] < 1 - 1e-4), axis=1)
-        before, after = hed(pixels[i][ok]), hed(jittered[i][ok])
-        per_stain = []
-        for c in range(3):
-            design = np.stack([before[:, c], np.ones(ok.sum())], axis=1)
-            (scale, shift), *_ = np.linalg.lstsq(design, after[:, c], rcond=None)
-            residual = np.abs(design @ [scale, shift] - after[:, c]).max()
-            per_stain.append({"scale": scale, "shift": shift, "residual": residual})
-        fits.append({"pixels": int(ok.sum()), "stains": per_stain})
-    result["jitter"] = fits
+        he, max_c, _, tissue = macenko_fit(pixels[i])
+        result["macenko"].append({"stainMatrix": he.T.reshape(-1).tolist(), "maxConcentrations": max_c.tolist(), "tissue": tissue})
+        macenko_apply(pixels[i], target_he, target_max).astype(np.float32).tofile(f"{out_dir}/macenko-{i}.f32")
+        lab = rgb2lab(pixels[i])
+        result["reinhard"].append({"mean": lab.mean(0).tolist(), "std": lab.std(0).tolist()})
+        reinhard_apply(pixels[i], np.array(rein[:3]), np.array(rein[3:])).astype(np.float32).tofile(f"{out_dir}/reinhard-{i}.f32")
 
-json.dump(result, open(f"{out_dir}/result.json", "w"))
+    # HED jitter: in HED space the jittered image must be an affine map (scale, shift) of the original
+    # per stain, with scale in [1-s, 1+s] and shift in [-s, s]. Checked where neither image is clipped.
+    jitter = request.get("jitter")
+    if jitter:
+        jittered = np.fromfile(jitter["file"], dtype=np.float32).reshape(n, h * w, 3).astype(np.float64)
+        fits = []
+        for i in range(n):
+            ok = np.all((pixels[i] > 2 / 255) & (jittered[i] > 1e-4) & (jittered[i] < 1 - 1e-4), axis=1)
+            before, after = hed(pixels[i][ok]), hed(jittered[i][ok])
+            per_stain = []
+            for c in range(3):
+                design = np.stack([before[:, c], np.ones(ok.sum())], axis=1)
+                (scale, shift), *_ = np.linalg.lstsq(design, after[:, c], rcond=None)
+                residual = np.abs(design @ [scale, shift] - after[:, c]).max()
+                per_stain.append({"scale": scale, "shift": shift, "residual": residual})
+            fits.append({"pixels": int(ok.sum()), "stains": per_stain})
+        result["jitter"] = fits
+
+    json.dump(result, open(f"{out_dir}/result.json", "w"))
+
+
+if __name__ == "__main__":
+    main()

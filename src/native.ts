@@ -17,6 +17,19 @@ export type RotationFill = (typeof ROTATION_FILLS)[number];
 /** Class-activation maps: Grad-CAM (Selvaraju et al. 2017) or Grad-CAM++ (Chattopadhay et al. 2018). */
 export const CAM_METHODS = ['gradcam', 'gradcam++'] as const;
 export type CamMethod = (typeof CAM_METHODS)[number];
+export const STAIN_METHODS = ['none', 'macenko', 'reinhard'] as const;
+export type StainMethod = (typeof STAIN_METHODS)[number];
+
+/**
+ * What a model's inputs are stain-normalised to (native/core/stain/). `values`: Macenko, the unit
+ * optical-density vectors of haematoxylin then eosin (RGB each) and their 99th-percentile
+ * concentrations (8 numbers); Reinhard, the CIELAB means then standard deviations (6); none, [].
+ */
+export interface StainTarget {
+  method: StainMethod;
+  values: number[];
+}
+export const NO_STAIN_TARGET: StainTarget = Object.freeze({ method: 'none', values: [] }) as StainTarget;
 
 export interface ModelOptions {
   /** Output classes; 2 = benign (0) / malignant (1). */
@@ -51,10 +64,28 @@ export interface AugmentOptions {
   maxRotationDegrees?: number;
   /** What fills the corners an arbitrary rotation uncovers (default 'reflection'). */
   fill?: RotationFill;
+  /** HED stain jitter (Tellez et al. 2019): scale U(1-s, 1+s) and shift U(-s, s) per stain; 0 = none. */
+  hedStrength?: number;
   /** Same seed, same augmentation, on any device. */
   seed: number;
   /** One seed per image (overrides `seed`): an image is augmented alike in any batch or rank. */
   sampleSeeds?: number[];
+}
+
+/** Robustness evaluation: what predict may do beyond the model's own preprocessing. */
+export interface PredictOptions {
+  /** Normalise to this target instead of the model's own ({ method: 'none' } = not at all). */
+  stain?: StainTarget;
+  /** A seeded HED perturbation (as in AugmentOptions.hedStrength) applied before normalisation. */
+  perturbStrength?: number;
+  perturbSeed?: number;
+}
+
+export interface DetailedPrediction {
+  /** Softmax probabilities per image ([n][classes]). */
+  probabilities: number[][];
+  /** Per image: the stain normaliser found no tissue (blank, white, one colour) and left it unchanged. */
+  stainFallback: boolean[];
 }
 
 export interface TrainStepOptions {
@@ -66,6 +97,8 @@ export interface TrainStepResult {
   loss: number;
   /** [n][classes] logits before softmax. */
   logits: number[][];
+  /** Images of the batch the stain normaliser left unchanged (no tissue). */
+  stainFallbacks: number;
 }
 
 export interface GradCamResult {
@@ -75,6 +108,8 @@ export interface GradCamResult {
   height: number;
   probabilities: number[];
   targetClass: number;
+  /** The stain normaliser left this image unchanged (no tissue). */
+  stainFallback: boolean;
 }
 
 export interface WeightsReport {
@@ -95,25 +130,31 @@ export interface ModelInfo {
   imageSize: number;
   parameters: number;
   trainableParameters: number;
+  /** The stain target inputs are normalised to (saved with the model). */
+  stain: StainTarget;
 }
+
+type NativePrediction = { logits: Float32Array; stainFallback: Uint8Array };
+type NativeStep = { loss: number; logits: Float32Array; stainFallbacks: number };
 
 interface NativeModelHandle {
   loadWeights(file: string): Promise<WeightsReport>;
-  predict(data: Uint8Array, shape: readonly number[]): Promise<Float32Array>;
+  predict(data: Uint8Array, shape: readonly number[], options: PredictOptions): Promise<NativePrediction>;
   trainStep(data: Uint8Array, shape: readonly number[], labels: Int32Array,
-    options: { classWeights?: number[]; augment?: AugmentOptions }): Promise<{ loss: number; logits: Float32Array }>;
+    options: { classWeights?: number[]; augment?: AugmentOptions }): Promise<NativeStep>;
   gradcam(data: Uint8Array, shape: readonly number[], targetClass: number, method: CamMethod): Promise<{
-    cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number;
+    cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number; stainFallback: boolean;
   }>;
   gradcamBatch(data: Uint8Array, shape: readonly number[], targets: Int32Array, method: CamMethod): Promise<{
-    cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number;
+    cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number; stainFallback: boolean;
   }[]>;
   save(file: string, metadata: string, epoch: number): Promise<void>;
-  predictStored(store: NativeImageStoreHandle, rows: Int32Array): Promise<Float32Array>;
+  predictStored(store: NativeImageStoreHandle, rows: Int32Array, options: PredictOptions): Promise<NativePrediction>;
   trainStepStored(store: NativeImageStoreHandle, rows: Int32Array, labels: Int32Array,
-    options: { classWeights?: number[]; augment?: AugmentOptions }): Promise<{ loss: number; logits: Float32Array }>;
+    options: { classWeights?: number[]; augment?: AugmentOptions }): Promise<NativeStep>;
   setLearningRate(rate: number): Promise<void>;
   trainableParameters(): Promise<Float32Array>;
+  setStainTarget(target: StainTarget): Promise<void>;
   info(): ModelInfo;
   dispose(): void;
 }
@@ -153,6 +194,9 @@ interface Addon {
     create(options: ModelOptions): Promise<NativeModelHandle>;
     load(file: string, device: string): Promise<{ model: NativeModelHandle; metadata: string; epoch: number }>;
   };
+  stainFit(method: StainMethod, data: Uint8Array, shape: readonly number[], size: number, device: string): Promise<StainTarget>;
+  stainNormalize(data: Uint8Array, shape: readonly number[], target: StainTarget, device: string): Promise<{ pixels: Float32Array; fallback: Uint8Array }>;
+  hedJitter(data: Uint8Array, shape: readonly number[], strength: number, seed: number, device: string): Promise<Float32Array>;
   setThreads(threads: number): number;
   getThreads(): number;
   cudaAvailable(): boolean;
@@ -284,7 +328,34 @@ export class Model {
   async logits(batch: ImageBatch): Promise<number[][]> {
     checkBatch(batch, 'batch');
     const handle = this.live();
-    return rows(await call(() => handle.predict(batch.data, batch.shape)), this.classes);
+    return rows((await call(() => handle.predict(batch.data, batch.shape, {}))).logits, this.classes);
+  }
+
+  /** Probabilities with the stain normaliser's fallbacks, optionally under a stain override or perturbation. */
+  async predictDetailed(batch: ImageBatch, options: PredictOptions = {}): Promise<DetailedPrediction> {
+    checkBatch(batch, 'batch');
+    const native = checkPredictOptions(options);
+    const handle = this.live();
+    return this.detailed(await call(() => handle.predict(batch.data, batch.shape, native)));
+  }
+
+  /** The same for rows of a device-resident image store. */
+  async predictStoredDetailed(store: ImageStore, storeRows: ArrayLike<number>, options: PredictOptions = {}): Promise<DetailedPrediction> {
+    const rowArray = store.checkRows(storeRows);
+    const native = checkPredictOptions(options);
+    const [handle, storeHandle] = [this.live(), store.live()];
+    return this.detailed(await call(() => handle.predictStored(storeHandle, rowArray, native)));
+  }
+
+  private detailed(result: NativePrediction): DetailedPrediction {
+    return { probabilities: rows(result.logits, this.classes).map(softmax), stainFallback: Array.from(result.stainFallback, (f) => f === 1) };
+  }
+
+  /** Sets the stain target every later input is normalised to; saved with the model by `save`. */
+  setStainTarget(target: StainTarget): Promise<void> {
+    const checked = checkStainTarget(target, 'stain target');
+    const handle = this.live();
+    return call(() => handle.setStainTarget(checked));
   }
 
   /** One Adam step of class-weighted cross-entropy on the (optionally augmented) batch. */
@@ -293,7 +364,7 @@ export class Model {
     const step = this.stepArguments(batch.shape[0], labels, options);
     const handle = this.live();
     const result = await call(() => handle.trainStep(batch.data, batch.shape, step.labels, step.options));
-    return { loss: result.loss, logits: rows(result.logits, this.classes) };
+    return { loss: result.loss, logits: rows(result.logits, this.classes), stainFallbacks: result.stainFallbacks };
   }
 
   /** The same step on rows of a device-resident image store: no pixels cross from the host. */
@@ -303,14 +374,14 @@ export class Model {
     const step = this.stepArguments(rowArray.length, labels, options);
     const [handle, storeHandle] = [this.live(), store.live()];
     const result = await call(() => handle.trainStepStored(storeHandle, rowArray, step.labels, step.options));
-    return { loss: result.loss, logits: rows(result.logits, this.classes) };
+    return { loss: result.loss, logits: rows(result.logits, this.classes), stainFallbacks: result.stainFallbacks };
   }
 
   /** Raw logits ([n][classes]) of rows of a device-resident image store, eval mode. */
   async logitsStored(store: ImageStore, storeRows: ArrayLike<number>): Promise<number[][]> {
     const rowArray = store.checkRows(storeRows);
     const [handle, storeHandle] = [this.live(), store.live()];
-    return rows(await call(() => handle.predictStored(storeHandle, rowArray)), this.classes);
+    return rows((await call(() => handle.predictStored(storeHandle, rowArray, {}))).logits, this.classes);
   }
 
   /** Softmax probabilities of rows of a device-resident image store. */
@@ -343,6 +414,7 @@ export class Model {
       }
       if (a.maxRotationDegrees !== undefined) expectNumber(a.maxRotationDegrees, 'augment.maxRotationDegrees', 0, 180);
       if (a.fill !== undefined) expectOneOf(a.fill, 'augment.fill', ROTATION_FILLS);
+      if (a.hedStrength !== undefined) expectNumber(a.hedStrength, 'augment.hedStrength', 0, 1);
       native.augment = a;
     }
     return { labels: labelArray, options: native };
@@ -472,6 +544,60 @@ export class ImageStore {
     if (storeRows.length < 1 || storeRows.length > 4096) throw invalid('1 to 4096 rows', 'rows', storeRows);
     return Int32Array.from(storeRows, (r, i) => expectInteger(r, `rows[${i}]`, 0, this.count - 1));
   }
+}
+
+function checkStainTarget(target: StainTarget, name: string): StainTarget {
+  if (typeof target !== 'object' || target === null) throw invalid('{ method, values }', name, target);
+  expectOneOf(target.method, `${name}.method`, STAIN_METHODS);
+  const count = { none: 0, macenko: 8, reinhard: 6 }[target.method];
+  if (!Array.isArray(target.values) || target.values.length !== count) throw invalid(`${count} numbers`, `${name}.values`, target.values);
+  target.values.forEach((v, i) => expectNumber(v, `${name}.values[${i}]`));
+  return { method: target.method, values: [...target.values] };
+}
+
+function checkPredictOptions(options: PredictOptions): PredictOptions {
+  const out: PredictOptions = {};
+  if (options.stain !== undefined) out.stain = checkStainTarget(options.stain, 'stain');
+  if (options.perturbStrength !== undefined) out.perturbStrength = expectNumber(options.perturbStrength, 'perturbStrength', 0, 1);
+  if (options.perturbSeed !== undefined) out.perturbSeed = expectInteger(options.perturbSeed, 'perturbSeed', 0, Number.MAX_SAFE_INTEGER);
+  return out;
+}
+
+function checkDevice(device: string | undefined): string {
+  checkOptions({ device });
+  return device ?? 'cpu';
+}
+
+/**
+ * Fits a stain target to every pixel of `batch` pooled (a reference image, or a sample of a
+ * training split), after resizing to `imageSize` as the model's inputs are. Throws when the images
+ * hold too little tissue.
+ */
+export function fitStainTarget(method: StainMethod, batch: ImageBatch, options: { imageSize?: number; device?: string } = {}): Promise<StainTarget> {
+  expectOneOf(method, 'stain method', STAIN_METHODS);
+  checkBatch(batch, 'batch');
+  const size = options.imageSize === undefined ? 0 : expectInteger(options.imageSize, 'imageSize', 32, 4096);
+  const device = checkDevice(options.device);
+  return call(() => native().stainFit(method, batch.data, batch.shape, size, device));
+}
+
+/** Stain-normalised pixels (float NHWC in 0..1) and which images fell back unchanged. */
+export async function normalizeStain(batch: ImageBatch, target: StainTarget, options: { device?: string } = {}):
+  Promise<{ pixels: Float32Array; fallback: boolean[] }> {
+  checkBatch(batch, 'batch');
+  const checked = checkStainTarget(target, 'stain target');
+  const device = checkDevice(options.device);
+  const out = await call(() => native().stainNormalize(batch.data, batch.shape, checked, device));
+  return { pixels: out.pixels, fallback: Array.from(out.fallback, (f) => f === 1) };
+}
+
+/** HED-jittered pixels (float NHWC in 0..1), as training's `augment.hedStrength` makes them. */
+export function jitterHed(batch: ImageBatch, strength: number, seed: number, options: { device?: string } = {}): Promise<Float32Array> {
+  checkBatch(batch, 'batch');
+  expectNumber(strength, 'strength', 0, 1);
+  expectInteger(seed, 'seed', 0, Number.MAX_SAFE_INTEGER);
+  const device = checkDevice(options.device);
+  return call(() => native().hedJitter(batch.data, batch.shape, strength, seed, device));
 }
 
 export function setThreads(threads: number): number {

@@ -7,6 +7,7 @@
 #include "binding/image_store_wrap.h"
 #include "binding/model_wrap.h"
 #include "binding/process_group_wrap.h"
+#include "binding/stain_functions.h"
 #include "core/runtime.h"
 
 namespace histoscope::binding {
@@ -33,6 +34,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeModel", ModelWrap::Define(env));
   exports.Set("NativeImageStore", ImageStoreWrap::Define(env));
   exports.Set("NativeProcessGroup", ProcessGroupWrap::Define(env));
+  defineStainFunctions(env, exports);
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads));
   exports.Set("cudaAvailable", Napi::Function::New(env, CudaAvailable));

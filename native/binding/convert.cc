@@ -120,6 +120,7 @@ AugmentOptions readAugmentOptions(const Napi::Object& object) {
   options.right_angle_rotation = flag("rightAngleRotation", true);
   if (present(object, "maxRotationDegrees")) options.max_rotation_degrees = numberField(object, "maxRotationDegrees");
   if (present(object, "fill")) options.fill = parseRotationFill(readString(object.Get("fill"), "fill"));
+  if (present(object, "hedStrength")) options.hed_strength = numberField(object, "hedStrength");
   if (present(object, "seed")) options.seed = static_cast<uint64_t>(integerField(object, "seed"));
   if (present(object, "sampleSeeds")) {
     auto seeds = object.Get("sampleSeeds");
@@ -132,6 +133,30 @@ AugmentOptions readAugmentOptions(const Napi::Object& object) {
     }
   }
   return options;
+}
+
+StainTarget readStainTarget(const Napi::Value& value) {
+  if (!value.IsObject()) typeError(value.Env(), "Expected a stain target object { method, values }.");
+  auto object = value.As<Napi::Object>();
+  auto method = parseStainMethod(readString(object.Get("method"), "stain.method"));
+  return StainTarget::fromValues(method, readNumbers(object.Get("values"), "stain.values"));
+}
+
+Napi::Object toStainObject(Napi::Env env, const StainTarget& target) {
+  auto result = Napi::Object::New(env);
+  result.Set("method", toString(target.method));
+  auto values = target.values();
+  auto array = Napi::Array::New(env, values.size());
+  for (size_t i = 0; i < values.size(); ++i) array.Set(i, Napi::Number::New(env, values[i]));
+  result.Set("values", array);
+  return result;
+}
+
+Napi::Uint8Array toFlags(Napi::Env env, const torch::Tensor& flags) {
+  auto values = flags.to(torch::kCPU).to(torch::kUInt8).contiguous();
+  auto array = Napi::Uint8Array::New(env, static_cast<size_t>(values.numel()));
+  if (values.numel() > 0) std::memcpy(array.Data(), values.data_ptr<uint8_t>(), values.numel());
+  return array;
 }
 
 Napi::Float32Array toFloat32Array(Napi::Env env, const torch::Tensor& tensor) {

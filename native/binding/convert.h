@@ -12,6 +12,7 @@
 
 #include "core/options.h"
 #include "core/preprocess.h"
+#include "core/stain/stain_target.h"
 
 namespace histoscope::binding {
 
@@ -20,6 +21,12 @@ ImageBatchView readImageBatch(const Napi::Value& data, const Napi::Value& shape)
 
 ClassifierOptions readClassifierOptions(const Napi::Value& value);
 AugmentOptions readAugmentOptions(const Napi::Object& object);
+
+// { method: 'none' | 'macenko' | 'reinhard', values: number[] } <-> StainTarget.
+StainTarget readStainTarget(const Napi::Value& value);
+Napi::Object toStainObject(Napi::Env env, const StainTarget& target);
+// A bool (or 0/1) tensor as a Uint8Array of 0/1.
+Napi::Uint8Array toFlags(Napi::Env env, const torch::Tensor& flags);
 
 std::vector<int64_t> readIntegers(const Napi::Value& value, const char* what);
 std::vector<double> readNumbers(const Napi::Value& value, const char* what);

@@ -39,6 +39,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
        InstanceMethod<&ModelWrap::TrainStepStored>("trainStepStored"),
        InstanceMethod<&ModelWrap::SetLearningRate>("setLearningRate"),
        InstanceMethod<&ModelWrap::TrainableParameters>("trainableParameters"),
+       InstanceMethod<&ModelWrap::SetStainTarget>("setStainTarget"),
        InstanceMethod<&ModelWrap::Gradcam>("gradcam"),
        InstanceMethod<&ModelWrap::GradcamBatch>("gradcamBatch"), InstanceMethod<&ModelWrap::Save>("save"),
        InstanceMethod<&ModelWrap::Info>("info"), InstanceMethod<&ModelWrap::Dispose>("dispose")});
@@ -128,15 +129,52 @@ Napi::Value ModelWrap::LoadWeights(const Napi::CallbackInfo& info) {
   });
 }
 
+namespace {
+
+// { stain?: target, perturbStrength?, perturbSeed? } as passed by src/native.ts.
+struct PredictArguments {
+  std::optional<StainTarget> stain;
+  PredictOptions options;
+};
+
+PredictArguments readPredictArguments(const Napi::Value& value) {
+  PredictArguments out;
+  if (!value.IsObject()) return out;
+  auto object = value.As<Napi::Object>();
+  if (object.Has("stain") && object.Get("stain").IsObject()) out.stain = readStainTarget(object.Get("stain"));
+  auto strength = object.Get("perturbStrength");
+  if (strength.IsNumber()) out.options.perturb_strength = strength.As<Napi::Number>().DoubleValue();
+  auto seed = object.Get("perturbSeed");
+  if (seed.IsNumber()) out.options.perturb_seed = static_cast<uint64_t>(seed.As<Napi::Number>().Int64Value());
+  return out;
+}
+
+PredictOptions withStain(const PredictArguments& arguments) {
+  auto options = arguments.options;
+  options.stain_override = arguments.stain ? &*arguments.stain : nullptr;
+  return options;
+}
+
+Napi::Value predictResult(Napi::Env env, PredictResult& predicted) {
+  auto result = Napi::Object::New(env);
+  result.Set("logits", toFloat32Array(env, predicted.logits));
+  result.Set("stainFallback", toFlags(env, predicted.stain_fallback));
+  return result;
+}
+
+}  // namespace
+
+// predict(data, shape, options) -> { logits, stainFallback }
 Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto classifier = live(env);
     auto batch = readImageBatch(info[0], info[1]);
-    return ComputeTask<torch::Tensor>::Start(
-        env, "histoscope.predict", [classifier, batch] { return classifier->predict(batch); },
-        [](Napi::Env env, torch::Tensor& logits) -> Napi::Value { return toFloat32Array(env, logits); },
-        {Value(), info[0].As<Napi::Object>()});
+    auto arguments = readPredictArguments(info[2]);
+    return ComputeTask<PredictResult>::Start(
+        env, "histoscope.predict",
+        [classifier, batch, arguments] { return classifier->predictDetailed(batch, withStain(arguments)); },
+        predictResult, {Value(), info[0].As<Napi::Object>()});
   });
 }
 
@@ -164,6 +202,7 @@ Napi::Value trainStepResult(Napi::Env env, TrainStepResult& step) {
   auto result = Napi::Object::New(env);
   result.Set("loss", Napi::Number::New(env, step.loss));
   result.Set("logits", toFloat32Array(env, step.logits));
+  result.Set("stainFallbacks", Napi::Number::New(env, static_cast<double>(step.stain_fallbacks)));
   return result;
 }
 
@@ -204,17 +243,36 @@ Napi::Value ModelWrap::TrainStepStored(const Napi::CallbackInfo& info) {
   });
 }
 
-// predictStored(store, rows) -> logits
+// predictStored(store, rows, options) -> { logits, stainFallback }
 Napi::Value ModelWrap::PredictStored(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto classifier = live(env);
     auto store = ImageStoreWrap::FromValue(info[0], "the image store");
     auto rows = readIntegers(info[1], "rows");
-    return ComputeTask<torch::Tensor>::Start(
-        env, "histoscope.predictStored", [classifier, store, rows] { return classifier->predict(*store, rows); },
-        [](Napi::Env env, torch::Tensor& logits) -> Napi::Value { return toFloat32Array(env, logits); },
-        {Value(), info[0].As<Napi::Object>()});
+    auto arguments = readPredictArguments(info[2]);
+    return ComputeTask<PredictResult>::Start(
+        env, "histoscope.predictStored",
+        [classifier, store, rows, arguments] {
+          return classifier->predictDetailed(*store, rows, withStain(arguments));
+        },
+        predictResult, {Value(), info[0].As<Napi::Object>()});
+  });
+}
+
+// setStainTarget(target): queued behind the calls before it, like setLearningRate.
+Napi::Value ModelWrap::SetStainTarget(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    auto classifier = live(env);
+    auto target = readStainTarget(info[0]);
+    return ComputeTask<Done>::Start(
+        env, "histoscope.setStainTarget",
+        [classifier, target] {
+          classifier->setStainTarget(target);
+          return Done{};
+        },
+        [](Napi::Env env, Done&) { return env.Undefined(); }, {Value()});
   });
 }
 
@@ -261,6 +319,7 @@ Napi::Object gradcamResult(Napi::Env env, const GradCamResult& cam) {
   result.Set("width", Napi::Number::New(env, static_cast<double>(cam.cam.size(1))));
   result.Set("probabilities", toFloat32Array(env, cam.probabilities));
   result.Set("targetClass", Napi::Number::New(env, static_cast<double>(cam.target_class)));
+  result.Set("stainFallback", Napi::Boolean::New(env, cam.stain_fallback));
   return result;
 }
 }  // namespace
@@ -334,6 +393,7 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
   result.Set("imageSize", Napi::Number::New(env, static_cast<double>(options.image_size)));
   result.Set("parameters", Napi::Number::New(env, static_cast<double>(parameters_)));
   result.Set("trainableParameters", Napi::Number::New(env, static_cast<double>(trainable_parameters_)));
+  result.Set("stain", toStainObject(env, classifier->stainTarget()));
   return result;
 }
 

@@ -59,6 +59,10 @@ void Classifier::save(const std::string& path, const CheckpointInfo& info) {
   archive.write("image_size", c10::IValue(options_.image_size));
   archive.write("epoch", c10::IValue(info.epoch));
   writeString(archive, "metadata", info.metadata_json);
+  // The stain target is part of the model: inputs are normalised to it wherever it is loaded.
+  const auto stain = stainTarget();
+  writeString(archive, "stain_method", toString(stain.method));
+  archive.write("stain_values", torch::tensor(stain.values(), torch::kFloat64));
 
   // Tensors are stored on the CPU in a plain layout so a checkpoint moves between devices.
   torch::serialize::OutputArchive weights;
@@ -145,6 +149,16 @@ std::unique_ptr<Classifier> Classifier::load(const std::string& path, const std:
     if (state.max_exp_avg_sq().defined()) {
       state.max_exp_avg_sq(state.max_exp_avg_sq().to(classifier->device_));
     }
+  }
+  // Checkpoints from before stain normalisation have no stain keys: no normalisation.
+  c10::IValue stain_method;
+  if (archive.try_read("stain_method", stain_method)) {
+    torch::Tensor values;
+    archive.read("stain_values", values);
+    values = values.to(torch::kFloat64).contiguous();
+    classifier->stain_ = StainTarget::fromValues(
+        parseStainMethod(stain_method.toStringRef()),
+        std::vector<double>(values.data_ptr<double>(), values.data_ptr<double>() + values.numel()));
   }
   if (info) {
     info->epoch = readInt(archive, "epoch");

@@ -10,6 +10,8 @@
 #include "core/distributed/gradient_reducer.h"
 #include "core/distributed/tensor_sync.h"
 #include "core/runtime.h"
+#include "core/stain/hed_jitter.h"
+#include "core/stain/stain_normalizer.h"
 
 namespace histoscope {
 namespace F = torch::nn::functional;
@@ -69,10 +71,32 @@ void Classifier::checkBatch(const ImageBatchView& batch) const {
   }
 }
 
-torch::Tensor Classifier::modelInput(const torch::Tensor& pixels,
-                                     const AugmentOptions* augment) const {
+torch::Tensor Classifier::modelInput(const torch::Tensor& pixels, const AugmentOptions* augment,
+                                     const PredictOptions* predict,
+                                     torch::Tensor* stain_fallback) const {
   auto images = toFloatImages(pixels.to(device_), options_.image_size);
-  if (augment) images = augmentImages(images, *augment);
+  if (predict && predict->perturb_strength > 0) {
+    images = jitterHed(images, predict->perturb_strength, predict->perturb_seed);
+  }
+  // Normalised at the model's input size: the same pixels in training, evaluation and inference.
+  const StainTarget stain = predict && predict->stain_override ? *predict->stain_override : stainTarget();
+  if (stain.method != StainMethod::kNone) {
+    auto normalized = normalizeStain(images, stain);
+    images = normalized.images;
+    if (stain_fallback) *stain_fallback = normalized.fallback.to(torch::kCPU);
+  } else if (stain_fallback) {
+    *stain_fallback = torch::zeros({images.size(0)}, torch::kBool);
+  }
+  if (augment) {
+    images = augmentImages(images, *augment);
+    // Its own stream: the flips and rotations do not change when the jitter is turned on.
+    if (augment->hed_strength > 0) {
+      constexpr uint64_t kHedStream = 0x9e3779b97f4a7c15ULL;
+      std::vector<uint64_t> seeds(augment->sample_seeds);
+      for (auto& seed : seeds) seed ^= kHedStream;
+      images = jitterHed(images, augment->hed_strength, augment->seed ^ kHedStream, seeds);
+    }
+  }
   images = normalizeImageNet(images);
   if (options_.channels_last) images = images.contiguous(at::MemoryFormat::ChannelsLast);
   return images;
@@ -89,21 +113,42 @@ WeightsReport Classifier::loadWeights(const std::string& path) {
 }
 
 torch::Tensor Classifier::predict(const ImageBatchView& batch) {
-  checkBatch(batch);
-  return predictPixels(pixelsOnDevice(batch, device_));
+  return predictDetailed(batch, PredictOptions{}).logits;
 }
 
 torch::Tensor Classifier::predict(const ImageStore& store, const std::vector<int64_t>& rows) {
-  return predictPixels(store.gather(rows));
+  return predictDetailed(store, rows, PredictOptions{}).logits;
 }
 
-torch::Tensor Classifier::predictPixels(const torch::Tensor& pixels) {
+PredictResult Classifier::predictDetailed(const ImageBatchView& batch, const PredictOptions& options) {
+  checkBatch(batch);
+  return predictPixels(pixelsOnDevice(batch, device_), options);
+}
+
+PredictResult Classifier::predictDetailed(const ImageStore& store, const std::vector<int64_t>& rows,
+                                          const PredictOptions& options) {
+  return predictPixels(store.gather(rows), options);
+}
+
+PredictResult Classifier::predictPixels(const torch::Tensor& pixels, const PredictOptions& options) {
   std::lock_guard<std::mutex> lock(mutex_);
   torch::NoGradGuard no_grad;
   model_->eval();
-  auto input = modelInput(pixels, nullptr);
+  PredictResult result;
+  auto input = modelInput(pixels, nullptr, &options, &result.stain_fallback);
   AutocastGuard autocast(device_.type(), torch::kBFloat16, options_.precision == Precision::kBf16);
-  return model_->forward(input).to(torch::kFloat32).to(torch::kCPU);
+  result.logits = model_->forward(input).to(torch::kFloat32).to(torch::kCPU);
+  return result;
+}
+
+void Classifier::setStainTarget(const StainTarget& target) {
+  std::lock_guard<std::mutex> lock(stain_mutex_);
+  stain_ = target;
+}
+
+StainTarget Classifier::stainTarget() const {
+  std::lock_guard<std::mutex> lock(stain_mutex_);
+  return stain_;
 }
 
 TrainStepResult Classifier::trainStep(const ImageBatchView& batch,
@@ -147,8 +192,13 @@ TrainStepResult Classifier::trainStepPixels(const torch::Tensor& pixels,
                                             const AugmentOptions* augment) {
   std::lock_guard<std::mutex> lock(mutex_);
   enterTrainMode();
-  auto input = modelInput(pixels, augment);
-  if (group_) return distributedStep(input, labels, class_weights);
+  torch::Tensor fallback;
+  auto input = modelInput(pixels, augment, nullptr, &fallback);
+  if (group_) {
+    auto result = distributedStep(input, labels, class_weights);
+    result.stain_fallbacks = fallback.sum().item<int64_t>();
+    return result;
+  }
   auto target = torch::tensor(labels, torch::kInt64).to(device_);
   auto ce = F::CrossEntropyFuncOptions();
   if (!class_weights.empty()) {
@@ -164,7 +214,8 @@ TrainStepResult Classifier::trainStepPixels(const torch::Tensor& pixels,
   optimizer_->zero_grad();
   loss.backward();
   optimizer_->step();
-  return {loss.item<double>(), logits.detach().to(torch::kFloat32).to(torch::kCPU)};
+  return {loss.item<double>(), logits.detach().to(torch::kFloat32).to(torch::kCPU),
+          fallback.sum().item<int64_t>()};
 }
 
 void Classifier::attachProcessGroup(std::shared_ptr<distributed::ProcessGroup> group, int64_t bucket_bytes) {
@@ -264,7 +315,8 @@ std::vector<GradCamResult> Classifier::gradcam(const ImageBatchView& images,
   }
   std::lock_guard<std::mutex> lock(mutex_);
   model_->eval();
-  auto input = modelInput(pixelsOnDevice(images, device_), nullptr);
+  torch::Tensor fallback;
+  auto input = modelInput(pixelsOnDevice(images, device_), nullptr, nullptr, &fallback);
 
   // Only the head's graph is needed for d(score)/d(layer4 output): run the trunk without autograd
   // and start a fresh leaf at layer4. No hooks outlive this call, and the graph is freed on return.
@@ -304,7 +356,8 @@ std::vector<GradCamResult> Classifier::gradcam(const ImageBatchView& images,
     auto low = cam.min();
     auto range = (cam.max() - low).item<double>();
     cam = range > 1e-12 ? (cam - low) / range : torch::zeros_like(cam);
-    results.push_back({cam.contiguous(), probabilities[i].contiguous(), targets[i]});
+    results.push_back({cam.contiguous(), probabilities[i].contiguous(), targets[i],
+                       fallback[i].item<bool>()});
   }
   return results;
 }

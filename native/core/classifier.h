@@ -16,6 +16,7 @@
 #include "core/options.h"
 #include "core/preprocess.h"
 #include "core/resnet.h"
+#include "core/stain/stain_target.h"
 #include "core/weights.h"
 
 namespace histoscope {
@@ -27,12 +28,28 @@ class GradientReducer;
 struct TrainStepResult {
   double loss = 0;
   torch::Tensor logits;  // [N, classes], float32, CPU
+  int64_t stain_fallbacks = 0;  // images the stain normaliser left unchanged
+};
+
+// What predict may do beyond the model's own preprocessing (robustness evaluation).
+struct PredictOptions {
+  // A stain target to use instead of the model's (method none = no normalisation).
+  const StainTarget* stain_override = nullptr;
+  // A controlled HED perturbation applied before normalisation, as a different lab's stain.
+  double perturb_strength = 0;
+  uint64_t perturb_seed = 0;
+};
+
+struct PredictResult {
+  torch::Tensor logits;          // [N, classes], float32, CPU
+  torch::Tensor stain_fallback;  // [N] bool, CPU: left unchanged by the stain normaliser
 };
 
 struct GradCamResult {
   torch::Tensor cam;            // [H, W] in 0..1 at the input image's size, float32, CPU
   torch::Tensor probabilities;  // [classes], float32, CPU
   int64_t target_class = 0;
+  bool stain_fallback = false;
 };
 
 struct CheckpointInfo {
@@ -52,6 +69,14 @@ class Classifier {
   torch::Tensor predict(const ImageBatchView& batch);
   // The same for rows of an image store (gathered on the store's device).
   torch::Tensor predict(const ImageStore& store, const std::vector<int64_t>& rows);
+  // The same with options, and which images the stain normaliser left unchanged.
+  PredictResult predictDetailed(const ImageBatchView& batch, const PredictOptions& options);
+  PredictResult predictDetailed(const ImageStore& store, const std::vector<int64_t>& rows,
+                                const PredictOptions& options);
+
+  // The stain target every input is normalised to (part of the model: saved in checkpoints).
+  void setStainTarget(const StainTarget& target);
+  StainTarget stainTarget() const;
 
   // One optimiser step of class-weighted cross-entropy on an augmented batch.
   // `class_weights` empty means unweighted. `augment` null means no augmentation.
@@ -102,9 +127,11 @@ class Classifier {
   void checkBatch(const ImageBatchView& batch) const;
   void checkLabels(int64_t count, const std::vector<int64_t>& labels,
                    const std::vector<double>& class_weights) const;
-  // uint8 NHWC pixels (any device) -> normalised, optionally augmented model input on device_.
-  torch::Tensor modelInput(const torch::Tensor& pixels, const AugmentOptions* augment) const;
-  torch::Tensor predictPixels(const torch::Tensor& pixels);
+  // uint8 NHWC pixels (any device) -> normalised, optionally augmented model input on device_:
+  // [perturbation] -> stain normalisation -> [flips, rotations, HED jitter] -> ImageNet.
+  torch::Tensor modelInput(const torch::Tensor& pixels, const AugmentOptions* augment,
+                           const PredictOptions* predict, torch::Tensor* stain_fallback) const;
+  PredictResult predictPixels(const torch::Tensor& pixels, const PredictOptions& options);
   TrainStepResult trainStepPixels(const torch::Tensor& pixels, const std::vector<int64_t>& labels,
                                   const std::vector<double>& class_weights,
                                   const AugmentOptions* augment);
@@ -117,6 +144,9 @@ class Classifier {
   std::shared_ptr<distributed::ProcessGroup> group_;
   std::unique_ptr<distributed::GradientReducer> reducer_;
   ResNet50 model_;
+  StainTarget stain_;
+  // Its own lock: info() reads the target from the JS thread and must not wait for a train step.
+  mutable std::mutex stain_mutex_;
   std::unique_ptr<torch::optim::Adam> optimizer_;
   mutable std::mutex mutex_;
 };

@@ -32,6 +32,9 @@ struct AugmentOptions {
   bool right_angle_rotation = true;  // k * 90 degrees, k uniform in {0,1,2,3}
   double max_rotation_degrees = 0;   // extra arbitrary angle, uniform in [-d, d]; 0 = none
   RotationFill fill = RotationFill::kReflection;
+  // HED stain jitter strength (core/stain/hed_jitter.h); 0 = none. Drawn from its own stream of
+  // `seed`, so turning it on leaves the flips and rotations as they were.
+  double hed_strength = 0;
   uint64_t seed = 0;  // the same seed gives the same augmentation on any device
   // One seed per image, when given: image i's draws come from its own seed, so an image is
   // augmented the same whichever batch or rank it lands in (distributed training).

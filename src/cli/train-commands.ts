@@ -5,12 +5,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { createProgress, type Manifest, normaliseMagnification } from '../data';
-import { describeInterval, type FaithfulnessSummary, formatMeanStd } from '../eval';
+import { describeInterval, type FaithfulnessSummary, formatMeanStd, formatStainShiftTable } from '../eval';
 import {
-  DistributedContext, LEARNING_RATE_SCALINGS, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, configHash, createTrainReporter, launchWorkers, readDistributedEnv, evaluateExternal, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
+  DEFAULT_STAIN_SHIFT_STRENGTHS, DistributedContext, LEARNING_RATE_SCALINGS, STAIN_FIT_IMAGES, STAIN_SHIFT_FILES, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, configHash, createTrainReporter, evaluateStainShift, launchWorkers, readDistributedEnv, evaluateExternal, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
   runSweep, sharedManifest, trainRun, weightsCacheDir, type RunMetrics, type TrainMagnification, type TrainOverrides, type TrainRunOptions, type TrainRunResult,
 } from '../train';
-import { DIST_BACKENDS, PRECISIONS, ProcessGroup, TRAINABLE_POLICIES, cudaAvailable } from '../native';
+import { DIST_BACKENDS, PRECISIONS, ProcessGroup, STAIN_METHODS, TRAINABLE_POLICIES, cudaAvailable } from '../native';
 import { invalid } from '../util/expect';
 import { action, addOptions, num, oneOf, type OptionSpec } from './options';
 import { offerImagenetWeights } from './weights-offer';
@@ -29,6 +29,9 @@ const RECIPE_OPTIONS: OptionSpec[] = [
   { flags: '--lr <x>', description: `Adam learning rate [${R.learningRate}]` },
   { flags: '--weight-decay <x>', description: `Adam weight decay [${R.weightDecay}]` },
   { flags: '--rotation <deg>', description: `extra random rotation in ±deg, besides flips and right angles [${R.augmentation.maxRotationDegrees}]` },
+  { flags: '--stain-norm <method>', description: `stain normalisation of every input, kept with the model: ${STAIN_METHODS.join(' | ')} [${R.stainNorm}]` },
+  { flags: '--stain-target <t>', description: `what --stain-norm is fitted to: train (${STAIN_FIT_IMAGES} seeded training images) or an image FILE [${R.stainTarget}]` },
+  { flags: '--stain-augment <s>', description: `HED stain jitter strength for training, e.g. 0.05 (light) or 0.2 (strong); 0 = off [${R.augmentation.hedStrength}]` },
   { flags: '--device <d>', description: `auto | cpu | cuda | cuda:N [${R.device}]` },
   { flags: '--precision <p>', description: `${PRECISIONS.join(' | ')} [${R.precision}]` },
   { flags: '--image-size <px>', description: `model input side [${R.imageSize}]` },
@@ -78,6 +81,7 @@ export function overridesFromFlags(o: Flags): TrainOverrides {
   const s = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
   if (!s('data') && !s('manifest') && !s('split')) throw new Error('--data is required: the folder holding the BreakHis images (or --manifest / --split).');
   const rotation = num('--rotation', s('rotation'), false);
+  const hedStrength = num('--stain-augment', s('stainAugment'), false);
   return {
     data: s('data') ?? path.dirname(path.resolve(s('manifest') ?? s('split')!)),
     manifest: s('manifest'), split: s('split'),
@@ -85,7 +89,8 @@ export function overridesFromFlags(o: Flags): TrainOverrides {
     trainable: oneOf('--trainable', s('trainable'), TRAINABLE_POLICIES),
     maxEpochs: num('--epochs', s('epochs')), patience: num('--patience', s('patience')),
     learningRate: num('--lr', s('lr'), false), weightDecay: num('--weight-decay', s('weightDecay'), false),
-    augmentation: rotation === undefined ? undefined : { maxRotationDegrees: rotation },
+    augmentation: { maxRotationDegrees: rotation, hedStrength },
+    stainNorm: oneOf('--stain-norm', s('stainNorm'), STAIN_METHODS), stainTarget: s('stainTarget'),
     device: s('device'), precision: oneOf('--precision', s('precision'), PRECISIONS),
     imageSize: num('--image-size', s('imageSize')), seed: num('--seed', s('seed')),
     runsDir: s('runs'), batchSize: num('--batch', s('batch')), perClass: perClassOf(s('perClass')),
@@ -130,6 +135,10 @@ async function joinFromEnv(o: Flags, identity: unknown): Promise<DistributedCont
 async function offerWeights(base: TrainOverrides, o: Flags, json: boolean, signal?: AbortSignal): Promise<void> {
   if (!fs.existsSync(base.data)) return; // trainRun says the folder is missing
   await offerImagenetWeights(base.weights ?? R.weights, { fetch: o.fetchWeights === true, json, signal });
+}
+
+function numberList(flag: string, v: string): number[] {
+  return v.split(',').map((x) => num(flag, x.trim(), false)!);
 }
 
 /** Signals that stop a training gracefully: Ctrl-C, a scheduler's SIGTERM, a closed terminal's SIGHUP. */
@@ -260,6 +269,10 @@ export function registerTrainCommands(program: Command): void {
     .option('--device <d>', 'auto | cpu | cuda | cuda:N')
     .option('--faithfulness <n>', 'also score Grad-CAM and Grad-CAM++ faithfulness (deletion/insertion AUC) on n seeded test images', '0')
     .option('--no-gallery', 'write no Grad-CAM gallery of test images and top losses this time')
+    .option('--stain-shift', 'test metrics under seeded HED stain perturbations, with and without the model\'s stain normalisation: stain-shift.{md,json} and plots/stain-shift in the run', false)
+    .option('--stain-strengths <list>', `perturbation strengths for --stain-shift [${DEFAULT_STAIN_SHIFT_STRENGTHS.join(',')}]`)
+    .option('--stain-seed <n>', 'seed of the --stain-shift perturbations [the run\'s seed]')
+    .option('--other-normaliser', 'with --stain-shift, also evaluate with the normaliser the model does not use', false)
     .option('--json', 'metrics as one JSON line', false)
     .action(action(async (run: string, o: Flags) => {
       const json = o.json === true;
@@ -267,6 +280,13 @@ export function registerTrainCommands(program: Command): void {
         device: o.device as string | undefined, onEvent: json ? undefined : createTrainReporter({ json }),
         faithfulness: faithfulnessImages(o.faithfulness as string), gallery: o.gallery !== false,
       };
+      if (o.stainShift === true) {
+        const strengths = typeof o.stainStrengths === 'string' ? numberList('--stain-strengths', o.stainStrengths) : undefined;
+        const r = await evaluateStainShift(run, { device: options.device, onEvent: options.onEvent, strengths, seed: num('--stain-seed', o.stainSeed as string | undefined), otherNormaliser: o.otherNormaliser === true });
+        if (json) process.stdout.write(JSON.stringify({ event: 'stain-shift', ...r }) + '\n');
+        else process.stdout.write(`${formatStainShiftTable(r)}\nWrote ${path.join(run, STAIN_SHIFT_FILES.markdown)}, ${STAIN_SHIFT_FILES.json} and ${STAIN_SHIFT_FILES.plot}.svg/.png\n`);
+        return;
+      }
       const source = { split: o.split as string | undefined, data: o.data as string | undefined };
       const m = source.split || source.data ? await evaluateExternal(run, { ...options, ...source }) : await evaluateRun(run, options);
       printMetrics(m, json);

@@ -20,6 +20,8 @@ export * from './plots/confusion-matrix-plot';
 export * from './plots/roc-plot';
 export * from './plots/reliability-plot';
 export * from './plots/write-plot';
+export * from './stain-shift-report';
+export * from './plots/stain-shift-plot';
 export { escapeXml, niceTicks, FONT_FAMILY } from './plots/svg-kit';
 export * from './heatmap/colormap';
 export * from './heatmap/overlay';

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { Magnification } from '../data';
 import type { EvaluationReport } from './evaluation-report';
 import type { FaithfulnessSummary } from './faithfulness';
+import type { StainShiftReport } from './stain-shift-report';
 
 export const MODEL_CARD_SCHEMA = 1;
 export const MODEL_FILE = 'model.pt';
@@ -55,6 +56,13 @@ export interface ModelCard {
     /** Explanation faithfulness on a test sample, when `evaluate --faithfulness N` computed it. */
     faithfulness?: FaithfulnessSummary;
   };
+  /**
+   * The stain normalisation the model applies to every input (also inside model.pt, which is what
+   * applies it); absent on cards written before stain normalisation existed, which means none.
+   */
+  stain?: { method: string; values: number[]; fittedTo: string | null; images: number };
+  /** How the test metrics move under controlled stain shifts (`histoscope evaluate RUN --stain-shift`). */
+  stainShift?: StainShiftReport;
   /** Plot files relative to the card's folder (PNG and SVG), e.g. plots/confusion-matrix.svg. */
   plots: Record<string, string>;
   /** Grad-CAM gallery files by name, relative to the card's folder (gallery/gallery.png, gallery/overlays/…); absent when the run wrote none. */

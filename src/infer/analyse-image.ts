@@ -48,6 +48,6 @@ export async function analyseImage(loaded: LoadedModel, input: string | Buffer, 
   const warnings = await inputWarnings(loaded.card, input, image, options.limitInputPixels);
   options.signal?.throwIfAborted();
   // Concurrent requests for this model share one native call (micro-batcher.ts).
-  const probabilities = await batcherFor(loaded.model, options.microBatch).predict(image, options.signal);
-  return { prediction: toPrediction(probabilities, loaded.card), warnings };
+  const answer = await batcherFor(loaded.model, options.microBatch).predict(image, options.signal);
+  return { prediction: toPrediction(answer.probabilities, loaded.card, answer.stainFallback), warnings };
 }

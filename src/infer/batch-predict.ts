@@ -16,7 +16,7 @@ import { renderGradcam } from './gradcam-image';
 import { type ImageWarning, inputWarnings } from './input-warnings';
 import { decodeForModel, MODEL_FIT } from './model-input';
 import { type LoadedModel, MissingModelError, ModelRegistry } from './model-registry';
-import { predictImages } from './predict-images';
+import { type ImagePredictions, predictImagesDetailed } from './predict-images';
 import { type Label, toPrediction } from './prediction';
 import { getThreads } from '../native';
 import { writeFileAtomic } from '../util/atomic-write';
@@ -239,9 +239,9 @@ async function decodeChunk(loaded: LoadedModel, files: string[], o: { tta: boole
 async function predictDecoded(loaded: LoadedModel, { ok, inputs }: DecodedChunk, o: { tta: boolean; batchSize: number },
   rows: Map<string, PredictionRow>): Promise<void> {
   if (ok.length === 0) return;
-  let probabilities: number[][];
+  let predicted: ImagePredictions;
   try {
-    probabilities = await predictImages(loaded, ok.map((x) => x.image), { tta: o.tta, batchSize: o.batchSize });
+    predicted = await predictImagesDetailed(loaded, ok.map((x) => x.image), { tta: o.tta, batchSize: o.batchSize });
   } catch (err) {
     for (const { file } of ok) rows.set(file, errorRow(file, `Prediction failed: ${message(err)}`, loaded.magnification, o.tta));
     return;
@@ -249,11 +249,11 @@ async function predictDecoded(loaded: LoadedModel, { ok, inputs }: DecodedChunk,
   const warnings = await Promise.all(ok.map(({ file, image }) =>
     inputWarnings(loaded.card, inputs.get(file)!, image, DEFAULT_MAX_INPUT_PIXELS).catch(() => [] as ImageWarning[])));
   ok.forEach(({ file }, i) => {
-    const p = toPrediction(probabilities[i], loaded.card);
+    const p = toPrediction(predicted.probabilities[i], loaded.card, predicted.stainFallback[i]);
     rows.set(file, {
       path: file, magnification: loaded.magnification, probabilityMalignant: p.probabilities.malignant, label: p.label,
       threshold: p.threshold, modelId: p.modelId, demo: p.demo, tta: o.tta, gradcam: '', gradcamMethod: '',
-      warning: p.warning ?? '', warnings: warnings[i], error: '',
+      warning: [p.warning, p.stainNote].filter(Boolean).join(' '), warnings: warnings[i], error: '',
     });
   });
 }

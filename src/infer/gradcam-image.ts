@@ -73,7 +73,7 @@ export async function renderGradcam(loaded: LoadedModel, input: string | Buffer,
   // Concurrent requests for this model share one native call (micro-batcher.ts).
   const batcher = batcherFor(loaded.model, options.microBatch);
   let cam = await batcher.gradcam(seen, options.targetClass, options.signal, method);
-  const prediction = toPrediction(cam.probabilities, loaded.card);
+  const prediction = toPrediction(cam.probabilities, loaded.card, cam.stainFallback);
   // Native defaults to the arg-max class; the label shown follows the card's threshold instead.
   if (options.targetClass === undefined && cam.targetClass !== prediction.classIndex) {
     options.signal?.throwIfAborted();

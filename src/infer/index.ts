@@ -3,9 +3,9 @@
 export * from '../eval/model-card';
 export { ModelRegistry, MissingModelError, type LoadedModel, type ModelStatus, type RegistryOptions } from './model-registry';
 export { trainCommandHint } from './train-hint';
-export { DEMO_WARNING, toPrediction, averageProbabilities, type Prediction, type Label } from './prediction';
+export { DEMO_WARNING, STAIN_FALLBACK_NOTE, toPrediction, averageProbabilities, type Prediction, type Label } from './prediction';
 export { dihedral, allDihedral, DIHEDRAL_COUNT, type RgbImage } from './dihedral';
-export { predictImages, type PredictImagesOptions } from './predict-images';
+export { predictImages, predictImagesDetailed, type ImagePredictions, type PredictImagesOptions } from './predict-images';
 export { VIRIDIS_LUT, EVIDENCE_LUT, applyColormap, applyEvidenceColormap } from './colormap';
 export { blend, blendOver, quantiseMap } from './overlay';
 export { decodeForModel, readPixels, MODEL_FIT, ImageReadError, type ReadOptions } from './model-input';

@@ -16,6 +16,12 @@ export interface MicroBatchOptions {
   maxWaitMs: number;
 }
 
+/** One image's prediction. */
+export interface ImageAnswer {
+  probabilities: number[];
+  stainFallback: boolean;
+}
+
 export const DEFAULT_MICRO_BATCH: MicroBatchOptions = { maxBatch: 8, maxWaitMs: 2 };
 
 interface Pending<T> {
@@ -102,11 +108,12 @@ export class MicroBatcher {
     }
   }
 
-  /** Softmax probabilities of one image (in class order). */
-  predict(image: RgbImage, signal?: AbortSignal): Promise<number[]> {
+  /** Softmax probabilities of one image (in class order), and whether the stain normaliser left it unchanged. */
+  predict(image: RgbImage, signal?: AbortSignal): Promise<ImageAnswer> {
     return this.enqueue('predict', image, undefined, signal, async (images) => {
       this.count(images.length);
-      return this.model.predict(stack(images));
+      const r = await this.model.predictDetailed(stack(images));
+      return r.probabilities.map((probabilities, i) => ({ probabilities, stainFallback: r.stainFallback[i] }));
     });
   }
 

@@ -118,6 +118,13 @@ export class ModelRegistry {
       }
     }
     const { model } = await Model.load(file, { device: this.device });
+    // model.pt applies its own stain target; the card must describe that one, or its numbers mislead.
+    const stain = model.info().stain;
+    if (card.stain && (card.stain.method !== stain.method || card.stain.values.some((v, i) => Math.abs(v - stain.values[i]) > 1e-9))) {
+      model.dispose();
+      throw this.missing(mag, `The ${mag} model normalises stains differently from what its model card says.`,
+        `model.pt uses '${stain.method}' but ${CARD_FILE} records '${card.stain.method}'.`);
+    }
     const loaded: LoadedModel = { magnification: mag, model, card, imageSize: model.info().imageSize };
     if (this.disposed) {
       model.dispose();

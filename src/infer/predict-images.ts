@@ -23,25 +23,41 @@ export function stack(images: readonly RgbImage[]): { data: Uint8Array; shape: [
   return { data, shape: [images.length, height, width, 3] };
 }
 
+export interface ImagePredictions {
+  /** Softmax probabilities per image, in input order. */
+  probabilities: number[][];
+  /** Per image: the model's stain normaliser found no tissue and left it unchanged (any view, with TTA). */
+  stainFallback: boolean[];
+}
+
 /** Softmax probabilities per image, in input order. Images must share one size (the model's). */
 export async function predictImages(loaded: LoadedModel, images: readonly RgbImage[], options: PredictImagesOptions = {}): Promise<number[][]> {
+  return (await predictImagesDetailed(loaded, images, options)).probabilities;
+}
+
+/** The same, with the stain normaliser's fallbacks per image. */
+export async function predictImagesDetailed(loaded: LoadedModel, images: readonly RgbImage[], options: PredictImagesOptions = {}): Promise<ImagePredictions> {
   const batchSize = Math.max(1, options.batchSize ?? 32);
   const out: number[][] = [];
+  const fallback: boolean[] = [];
   if (!options.tta) {
     for (let i = 0; i < images.length; i += batchSize) {
-      out.push(...await loaded.model.predict(stack(images.slice(i, i + batchSize))));
+      const r = await loaded.model.predictDetailed(stack(images.slice(i, i + batchSize)));
+      out.push(...r.probabilities);
+      fallback.push(...r.stainFallback);
     }
-    return out;
+    return { probabilities: out, stainFallback: fallback };
   }
   // Whole images per call (all eight views together), as many as fit in batchSize tensors.
   const perCall = Math.max(1, Math.floor(batchSize / DIHEDRAL_COUNT));
   for (let i = 0; i < images.length; i += perCall) {
     const group = images.slice(i, i + perCall);
     const views = group.flatMap((img) => allDihedral(img));
-    const probs = await loaded.model.predict(stack(views));
+    const r = await loaded.model.predictDetailed(stack(views));
     for (let g = 0; g < group.length; g++) {
-      out.push(averageProbabilities(probs.slice(g * DIHEDRAL_COUNT, (g + 1) * DIHEDRAL_COUNT)));
+      out.push(averageProbabilities(r.probabilities.slice(g * DIHEDRAL_COUNT, (g + 1) * DIHEDRAL_COUNT)));
+      fallback.push(r.stainFallback.slice(g * DIHEDRAL_COUNT, (g + 1) * DIHEDRAL_COUNT).some((f) => f));
     }
   }
-  return out;
+  return { probabilities: out, stainFallback: fallback };
 }

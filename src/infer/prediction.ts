@@ -10,6 +10,10 @@ export type Label = 'benign' | 'malignant';
 export const DEMO_WARNING =
   'DEMO MODEL: Trained on synthetic images, not on patient tissue. Its output means nothing about any patient and must not be used on patients.';
 
+/** Shown when the model's stain normaliser found no tissue in an image and left its colours as they were. */
+export const STAIN_FALLBACK_NOTE =
+  'Stain normalisation left this image unchanged: it found too little stained tissue (blank, near-white or one colour).';
+
 export interface Prediction {
   magnification: ModelSlot;
   /** Softmax output in class order [benign, malignant]. */
@@ -23,10 +27,14 @@ export interface Prediction {
   demo: boolean;
   /** DEMO_WARNING for demo models, otherwise absent. */
   warning?: string;
+  /** Present when the model normalises stains: its method, and whether this image fell back unchanged. */
+  stain?: { method: string; fallback: boolean };
+  /** STAIN_FALLBACK_NOTE when the image fell back, otherwise absent. */
+  stainNote?: string;
 }
 
 /** Applies the card's threshold to softmax probabilities [benign, malignant]. */
-export function toPrediction(probabilities: readonly number[], card: ModelCard): Prediction {
+export function toPrediction(probabilities: readonly number[], card: ModelCard, stainFallback = false): Prediction {
   const malignant = probabilities[1];
   const classIndex = applyThreshold([malignant], card.threshold)[0];
   const prediction: Prediction = {
@@ -39,6 +47,10 @@ export function toPrediction(probabilities: readonly number[], card: ModelCard):
     demo: card.demo === true,
   };
   if (prediction.demo) prediction.warning = DEMO_WARNING;
+  if (card.stain && card.stain.method !== 'none') {
+    prediction.stain = { method: card.stain.method, fallback: stainFallback };
+    if (stainFallback) prediction.stainNote = STAIN_FALLBACK_NOTE;
+  }
   return prediction;
 }
 

@@ -62,19 +62,19 @@ export interface ExternalEvaluation {
   evaluatedAt: string;
 }
 
-interface BestCheckpoint {
+export interface BestCheckpoint {
   model: Model;
   epoch: number;
 }
 
-async function loadBest(runDir: string, device: string | undefined): Promise<BestCheckpoint> {
+export async function loadBest(runDir: string, device: string | undefined): Promise<BestCheckpoint> {
   const file = runFile(runDir, 'best');
   if (!fs.existsSync(file)) throw new Error(`${path.resolve(runDir)} has no best checkpoint yet (best.pt); train or resume it first.`);
   const { model, metadata } = await Model.load(file, device ? { device } : {});
   return { model, epoch: (metadata as { epoch?: number }).epoch ?? 0 };
 }
 
-function predictOptions(config: TrainConfig, root: string, cache: ImageCache, signal?: AbortSignal): Parameters<typeof predictEntries>[2] {
+export function predictOptions(config: TrainConfig, root: string, cache: ImageCache, signal?: AbortSignal): Parameters<typeof predictEntries>[2] {
   const decodedCache = sharedDecodedCache(config.decodeCache, { gigabytes: config.decodeCacheGigabytes });
   return { root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache, decodedCache, prefetch: config.prefetch, concurrency: config.decodeConcurrency, signal };
 }
@@ -101,7 +101,7 @@ async function galleryOf(model: Model, dir: string, preds: EntryPrediction[], co
   }
 }
 
-function reportOf(preds: EntryPrediction[], threshold: number): EvaluationReport {
+export function reportOf(preds: EntryPrediction[], threshold: number): EvaluationReport {
   return evaluatePredictions(preds.map(({ label, probMalignant, patient, subtype }) => ({ label, probMalignant, patient, subtype })), { threshold });
 }
 

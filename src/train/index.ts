@@ -15,6 +15,8 @@ export { promoteRun, buildModelCard } from './promote-run';
 export { GALLERY_DIR, galleryFiles, writeRunGallery, type GalleryFiles, type GalleryIndex, type GalleryOptions } from './run-gallery';
 export { runSweep, bestPerMagnification, sharedManifest, magnificationsIn, type SweepGrid, type SweepResult, type SweepRow } from './sweep';
 export { runCrossValidation, type CrossValidationResult } from './cross-validate';
+export { STAIN_FIT_IMAGES, STAIN_TARGET_FILE, readRunStainTarget, runStainTarget, type RunStainTarget } from './run-stain-target';
+export { DEFAULT_STAIN_SHIFT_STRENGTHS, STAIN_SHIFT_FILES, evaluateStainShift, type StainShiftOptions } from './stain-shift';
 export { createTrainReporter, type ReporterOptions } from './progress-reporter';
 export type { TrainEvent, TrainEventHandler } from './train-events';
 export type { CheckpointMetadata } from './train-loop';

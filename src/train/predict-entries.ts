@@ -2,7 +2,8 @@
 // record per image, in the input's order, ready for src/eval.
 import { BatchLoader, classIndex, type DecodedCache, type ImageCache, type ManifestEntry } from '../data';
 import type { ClassLabel, PredictionRecord } from '../eval';
-import type { Model } from '../native';
+import type { Model, PredictOptions as NativePredictOptions } from '../native';
+import { deriveSeed } from '../util/prng';
 import type { DeviceImages } from './device-images';
 
 export interface PredictOptions {
@@ -17,12 +18,18 @@ export interface PredictOptions {
   /** The entries' images kept on the model's device: gathered there once complete, filled while streaming before. */
   deviceImages?: DeviceImages;
   onBatch?: (done: number, total: number) => void;
+  /** Robustness evaluation: normalise to this target instead of the model's own (none = not at all). */
+  stain?: NativePredictOptions['stain'];
+  /** A seeded HED perturbation of every image before normalisation; each batch's seed derives from `seed` and its first image. */
+  perturb?: { strength: number; seed: number };
 }
 
 export interface EntryPrediction extends PredictionRecord {
   path: string;
   /** Softmax probabilities [benign, malignant]. */
   probabilities: number[];
+  /** The stain normaliser left this image unchanged (no tissue). */
+  stainFallback: boolean;
 }
 
 export class AbortedError extends Error {
@@ -34,7 +41,7 @@ export async function predictEntries(model: Model, entries: readonly ManifestEnt
     batchSize: o.batchSize, size: o.imageSize, cache: o.cache, decodedCache: o.decodedCache, prefetch: o.prefetch, concurrency: o.concurrency,
   });
   const out: EntryPrediction[] = [];
-  const record = (entries: readonly ManifestEntry[], probs: number[][]): void => {
+  const record = (entries: readonly ManifestEntry[], probs: number[][], fallback: boolean[]): void => {
     entries.forEach((e, i) => out.push({
       path: e.path,
       label: classIndex(e.cls) as ClassLabel,
@@ -42,22 +49,29 @@ export async function predictEntries(model: Model, entries: readonly ManifestEnt
       patient: e.patient,
       subtype: e.subtype,
       probabilities: probs[i],
+      stainFallback: fallback[i],
     }));
     o.onBatch?.(out.length, entries.length === 0 ? 0 : total);
   };
   const total = entries.length;
+  // The same images get the same perturbation whatever the normalisation compared.
+  const options = (): NativePredictOptions => ({
+    ...(o.stain ? { stain: o.stain } : {}),
+    ...(o.perturb ? { perturbStrength: o.perturb.strength, perturbSeed: deriveSeed(o.perturb.seed, `${o.perturb.strength}/${out.length}`) } : {}),
+  });
   const images = o.deviceImages;
   if (images?.complete) {
     for (const group of loader.groups(0)) {
       if (o.signal?.aborted) throw new AbortedError('Interrupted');
-      record(group, await model.predictStored(images.store, images.rowsOf(group)));
+      const r = await model.predictStoredDetailed(images.store, images.rowsOf(group), options());
+      record(group, r.probabilities, r.stainFallback);
     }
     return out;
   }
   for await (const batch of loader.epoch(0)) {
     if (o.signal?.aborted) throw new AbortedError('Interrupted');
-    const [probs] = await Promise.all([model.predict(batch), images?.absorb(batch)]);
-    record(batch.entries, probs);
+    const [r] = await Promise.all([model.predictDetailed(batch, options()), images?.absorb(batch)]);
+    record(batch.entries, r.probabilities, r.stainFallback);
   }
   return out;
 }

@@ -33,6 +33,9 @@ export function createTrainReporter(o: ReporterOptions): TrainEventHandler {
           `class weights ${e.classWeights.map(f3).join(' / ')}\n`);
         break;
       }
+      case 'stain-target':
+        err.write(`Stain normalisation: ${e.method}, fitted to ${e.fittedTo === 'train' ? `${e.images} training images` : e.fittedTo}\n`);
+        break;
       case 'epoch-start':
         bar = createProgress({ label: `epoch ${e.epoch}/${e.maxEpochs}`, total: e.batches, stream: err });
         break;

@@ -9,6 +9,8 @@ import { removeStaleTemps } from '../util/stale-temp-files';
 import { readRunMetrics } from './evaluate-run';
 import type { InitialWeights } from './initial-weights';
 import { loadRunData, medianImageSize, partCounts } from './run-data';
+import { readRunStainTarget } from './run-stain-target';
+import { readStainShift } from './stain-shift';
 import { readRunConfig, runFile } from './run-folder';
 import type { TrainEventHandler } from './train-events';
 
@@ -55,10 +57,22 @@ export async function buildModelCard(runDir: string, modelFile: string, plots: R
       validation: { accuracy: metrics.validation.accuracy, weightedF1: metrics.validation.weightedF1, loss: metrics.validation.loss },
       ...(metrics.faithfulness ? { faithfulness: metrics.faithfulness } : {}),
     },
+    ...stainFields(runDir, config.stainNorm ?? 'none'),
     plots,
     ...(gallery && Object.keys(gallery).length ? { gallery } : {}),
     run: path.relative(process.cwd(), path.resolve(runDir)) || '.',
   };
+}
+
+/** The card's stain target and stain-shift report, from the run folder. */
+function stainFields(runDir: string, method: string): Pick<ModelCard, 'stain' | 'stainShift'> {
+  const out: Pick<ModelCard, 'stain' | 'stainShift'> = {};
+  const stain = readRunStainTarget(runDir);
+  if (method !== 'none' && !stain) throw new Error(`${path.resolve(runDir)} normalises stains (${method}) but has no stain-target.json; train it again.`);
+  out.stain = stain ? { method: stain.target.method, values: stain.target.values, fittedTo: stain.fittedTo, images: stain.images } : { method: 'none', values: [], fittedTo: null, images: 0 };
+  const shift = readStainShift(runDir);
+  if (shift) out.stainShift = shift;
+  return out;
 }
 
 /**
@@ -106,7 +120,7 @@ export async function promoteRun(runDir: string, modelsDir = 'models', options: 
   try {
     await fs.promises.copyFile(best, path.join(tmp, MODEL_FILE));
     const plots: Record<string, string> = {};
-    for (const [name, rel] of Object.entries(metrics.plots ?? {})) {
+    for (const [name, rel] of Object.entries({ ...metrics.plots, ...readStainShift(runDir)?.plots })) {
       const from = path.join(runDir, rel);
       if (!fs.existsSync(from)) continue;
       const to = path.join(tmp, 'plots', path.basename(rel));

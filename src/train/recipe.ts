@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { DEFAULT_FRACTIONS, MAGNIFICATIONS, type GroupBy, type Magnification, type SplitFractions } from '../data';
 import type { ThresholdCriterion } from '../eval';
-import { FROZEN_BATCH_NORM, PRECISIONS, ROTATION_FILLS, TRAINABLE_POLICIES, type FrozenBatchNorm, type Precision, type RotationFill, type TrainablePolicy } from '../native';
+import { FROZEN_BATCH_NORM, PRECISIONS, ROTATION_FILLS, STAIN_METHODS, TRAINABLE_POLICIES, type FrozenBatchNorm, type Precision, type RotationFill, type StainMethod, type TrainablePolicy } from '../native';
 import { defaultDecodeConcurrency } from '../util/decode-threads';
 import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../util/expect';
 
@@ -18,6 +18,8 @@ export interface AugmentationPlan {
   /** Extra arbitrary rotation in [-d, d] degrees; 0 keeps to flips and right angles. */
   maxRotationDegrees: number;
   fill: RotationFill;
+  /** HED stain jitter strength (Tellez et al. 2019): per-stain scale U(1-s, 1+s), shift U(-s, s); 0 = off. */
+  hedStrength: number;
 }
 
 export interface TrainConfig {
@@ -84,6 +86,10 @@ export interface TrainConfig {
   evalBatchSize: number;
   /** Grad-CAM gallery written with the run's evaluation (gallery/); null = none (`--no-gallery`). */
   gallery: GalleryPlan | null;
+  /** Stain normalisation of every input (training, evaluation, inference); 'none' is the study's recipe. */
+  stainNorm: StainMethod;
+  /** What the normalisation is fitted to: 'train' (a seeded sample of the training split) or an image file. */
+  stainTarget: string;
 }
 
 /** Test images shown with their Grad-CAM maps: a seeded sample per class, and the highest losses. */
@@ -111,7 +117,7 @@ export const STUDY_RECIPE: Omit<TrainConfig, 'data'> = Object.freeze({
   patience: 5,
   batchSize: 32,
   perClass: 600,
-  augmentation: Object.freeze({ horizontalFlip: true, verticalFlip: true, rightAngleRotation: true, maxRotationDegrees: 0, fill: 'reflection' }),
+  augmentation: Object.freeze({ horizontalFlip: true, verticalFlip: true, rightAngleRotation: true, maxRotationDegrees: 0, fill: 'reflection', hedStrength: 0 }),
   splitFractions: DEFAULT_FRACTIONS,
   groupBy: 'patient',
   seed: 42,
@@ -127,6 +133,8 @@ export const STUDY_RECIPE: Omit<TrainConfig, 'data'> = Object.freeze({
   decodeCacheGigabytes: null,
   evalBatchSize: 64,
   gallery: Object.freeze({ perClass: 4, topLosses: 8 }),
+  stainNorm: 'none',
+  stainTarget: 'train',
 }) as Omit<TrainConfig, 'data'>;
 
 export const LEARNING_RATE_SCALINGS = ['auto', 'linear', 'none'] as const;
@@ -163,11 +171,15 @@ export function resolveTrainConfig(overrides: TrainOverrides): ResolvedConfig {
     split: o.split ? path.resolve(o.split) : null,
     // Evaluation keeps no gradients: it can take at least the training batch at once.
     evalBatchSize: o.evalBatchSize ?? Math.max(STUDY_RECIPE.evalBatchSize, o.batchSize ?? STUDY_RECIPE.batchSize),
+    stainTarget: o.stainTarget && o.stainTarget !== 'train' ? path.resolve(o.stainTarget) : o.stainTarget ?? STUDY_RECIPE.stainTarget,
     decodeCache: o.decodeCache && o.decodeCache !== 'auto' && o.decodeCache !== 'off' ? path.resolve(o.decodeCache) : o.decodeCache ?? STUDY_RECIPE.decodeCache,
   };
   if (scratch) {
     warnings.push(`Training from random initialisation (--weights none), trainable '${config.trainable}': ` +
       'this is not the study\'s recipe and needs far more data and epochs to reach its accuracy.');
+  }
+  if (config.stainNorm === 'none' && o.stainTarget !== undefined) {
+    warnings.push('--stain-target has no effect without --stain-norm macenko|reinhard: inputs are not stain-normalised.');
   }
   validateConfig(config);
   return { config, warnings };
@@ -196,6 +208,10 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   for (const k of ['horizontalFlip', 'verticalFlip', 'rightAngleRotation'] as const) expectBoolean(a[k], `augmentation.${k}`);
   expectNumber(a.maxRotationDegrees, 'augmentation.maxRotationDegrees', 0, 180);
   expectOneOf(a.fill, 'augmentation.fill', ROTATION_FILLS);
+  // Absent from configs saved before stain work: those resume without it.
+  if (a.hedStrength !== undefined) expectNumber(a.hedStrength, 'stain augmentation strength', 0, 1);
+  if (c.stainNorm !== undefined) expectOneOf(c.stainNorm, 'stain normalisation', STAIN_METHODS);
+  if (c.stainTarget !== undefined) expectString(c.stainTarget, 'stain target');
   expectInteger(c.prefetch, 'prefetch', 0, 64);
   expectInteger(c.decodeConcurrency, 'decode concurrency', 1, 1024);
   expectOneOf(c.deviceImages, 'device images', ['auto', 'off'] as const);

@@ -26,6 +26,8 @@ export interface EpochLogRecord extends EpochRecord {
   imagesPerSecond: number;
   improved: boolean;
   bestEpoch: number;
+  /** Training images the stain normaliser left unchanged (no tissue); present when the run normalises. */
+  stainFallbacks?: number;
 }
 
 function stamp(date: Date): string {

@@ -9,6 +9,8 @@ export type TrainEvent =
   | { event: 'stale-temps-removed'; paths: string[] }
   | { event: 'run-start'; runDir: string; resumed: boolean; startEpoch: number; config: TrainConfig;
     counts: Record<'train' | 'val' | 'test', { benign: number; malignant: number; patients: number }>; classWeights: number[] }
+  /** The stain target inputs are normalised to, fitted to a reference image or a sample of the training split. */
+  | { event: 'stain-target'; method: string; fittedTo: string; images: number }
   | { event: 'epoch-start'; epoch: number; maxEpochs: number; batches: number }
   | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number; accuracy: number }
   | { event: 'validate'; epoch: number; done: number; total: number }

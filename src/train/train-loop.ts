@@ -87,6 +87,7 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
     emit({ event: 'epoch-start', epoch, maxEpochs: config.maxEpochs, batches: loader.length });
     const train = new PassAccumulator();
     let batchIndex = 0;
+    let stainFallbacks = 0;
     // Epoch e uses shuffle order e-1 and an augmentation seed per (seed, e, image): a resumed run
     // replays them, and an image is augmented alike whichever rank or batch position it lands in.
     for await (const batch of trainBatches(loader, epoch - 1, images.train)) {
@@ -96,8 +97,9 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
       const a = config.augmentation;
       const sampleSeeds = batch.entries.map((e) => deriveSeed(config.seed, `augment/${epoch}/${e.path}`));
       const r = dist && batch.entries.length === 0
-        ? { loss: (await dist.group.stepWithoutImages(model)).loss, logits: [] }
+        ? { loss: (await dist.group.stepWithoutImages(model)).loss, logits: [], stainFallbacks: 0 }
         : await batch.step(model, { classWeights, augment: { ...a, seed: deriveSeed(config.seed, `augment/${epoch}`), sampleSeeds } });
+      stainFallbacks += r.stainFallbacks;
       const w = batch.labels.reduce((s, l) => s + classWeights[l], 0);
       train.addBatch(batch.labels, argmax(r.logits), r.loss, w);
       batchIndex++;
@@ -136,6 +138,7 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
       valLoss: v.loss, valAccuracy: v.accuracy, valWeightedF1: v.weightedF1,
       learningRate: learningRate ?? config.learningRate, seconds: (Date.now() - t0) / 1000, imagesPerSecond: t.images / trainSeconds,
       improved, bestEpoch: state.stopper.bestEpoch ?? epoch,
+      ...((config.stainNorm ?? 'none') === 'none' ? {} : { stainFallbacks }),
     };
     const records = [...state.records.filter((r) => r.epoch < epoch), record];
     const meta = (kind: 'last' | 'best'): CheckpointMetadata => ({ kind, epoch, valWeightedF1: v.weightedF1, stopper: state.stopper.state, classWeights, config, records });

@@ -13,6 +13,7 @@ import { evaluateRun, type RunMetrics } from './evaluate-run';
 import { resolveInitialWeights, type InitialWeights } from './initial-weights';
 import { resolveTrainConfig, validateConfig, type TrainConfig, type TrainOverrides } from './recipe';
 import { loadRunData, partCounts, prepareRunData, type RunData } from './run-data';
+import { applyRunStainTarget } from './run-stain-target';
 import { createRunDir, readEpochLog, readRunConfig, runFile, runName, writeEpochLog, writeRunConfig } from './run-folder';
 import { type CheckpointMetadata, type LoopState, runEpochs } from './train-loop';
 import type { TrainEventHandler } from './train-events';
@@ -62,6 +63,16 @@ async function newModel(config: TrainConfig, weights: InitialWeights, emit: Trai
   return model;
 }
 
+/** Runs `fn`; disposes the model if it throws (the caller never gets it then). */
+async function withModel(model: Model, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
 /** Removes what killed writers left under `dir` (never a live writer's temp) and says so. */
 function removeDebris(dir: string, depth: number, emit: TrainEventHandler): void {
   const paths = removeStaleTemps(dir, { depth });
@@ -108,6 +119,9 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
   if (!config.split && !config.manifest && !options.manifest && !fs.existsSync(config.data)) {
     throw new Error(`Dataset folder ${config.data} does not exist; pass --data with the folder holding the BreakHis images.`);
   }
+  if (config.stainNorm !== 'none' && config.stainTarget !== 'train' && !fs.existsSync(config.stainTarget)) {
+    throw new Error(`Expected an image file or 'train' for --stain-target but received ${config.stainTarget}, which does not exist.`);
+  }
   const weights = await resolveInitialWeights(config.weights, options.env);
   for (const message of warnings) emit({ event: 'warning', message });
   const dist = options.dist;
@@ -117,7 +131,10 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
     // Rank 0 makes the run folder and its data; the others read that (a filesystem every node sees).
     const runDir = await dist.broadcastJson<string>(undefined);
     const data = loadRunData(runDir, config);
-    return trainAndEvaluate(await newModel(rankConfig, weights, emit), runDir, rankConfig, data, state, false, options, dist);
+    const model = await newModel(rankConfig, weights, emit);
+    // Rank 0 fitted and wrote the run's stain target before it sent the folder: this reads it.
+    await withModel(model, () => applyRunStainTarget(model, runDir, rankConfig, data, emit));
+    return trainAndEvaluate(model, runDir, rankConfig, data, state, false, options, dist);
   }
   // Loaded before the run folder exists: a file that does not fit ResNet-50 leaves no empty run.
   const model = await newModel(rankConfig, weights, emit);
@@ -130,6 +147,7 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
     await writeRunConfig(runDir, config);
     await writeJsonAtomic(runFile(runDir, 'initialWeights'), weights);
     data = await prepareRunData(config, runDir, { manifest: options.manifest, progress: options.indexProgress });
+    await applyRunStainTarget(model, runDir, rankConfig, data, emit);
     if (dist) await dist.broadcastJson(path.resolve(runDir));
   } catch (err) {
     model.dispose();
@@ -154,7 +172,9 @@ export async function resumeRun(runDir: string, options: TrainRunOptions = {}): 
     // Interrupted during its first epoch: start over in the same folder.
     const weights = await resolveInitialWeights(config.weights, options.env);
     const state: LoopState = { completed: 0, stopper: new EarlyStopper(config.patience), records: [] };
-    return trainAndEvaluate(await newModel(config, weights, emit), runDir, config, data, state, true, options, dist);
+    const model = await newModel(config, weights, emit);
+    await withModel(model, () => applyRunStainTarget(model, runDir, config, data, emit));
+    return trainAndEvaluate(model, runDir, config, data, state, true, options, dist);
   }
   const last = await Model.load(runFile(runDir, 'last'), { device: config.device });
   const meta = last.metadata as CheckpointMetadata;

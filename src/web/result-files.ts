@@ -30,6 +30,7 @@ export function resultJson({ record, pictures }: StoredResult): Record<string, u
     demo: p.demo,
     ...(p.demo ? { warning: DEMO_WARNING } : {}),
     warnings: record.warnings,
+    ...(p.stain ? { stain: p.stain, ...(p.stainNote ? { stainNote: p.stainNote } : {}) } : {}),
     ...(record.gradcam ? {
       gradcam: {
         ...record.gradcam,

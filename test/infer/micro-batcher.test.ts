@@ -29,7 +29,7 @@ describe('micro-batching', () => {
 
   it('gathers concurrent predictions into one native call, each caller getting its own probabilities', async () => {
     const batcher = new MicroBatcher(loaded.model, { maxBatch: 8, maxWaitMs: 20 });
-    const batched = await Promise.all(images.map((img) => batcher.predict(img)));
+    const batched = (await Promise.all(images.map((img) => batcher.predict(img)))).map((a) => a.probabilities);
     expect(batcher.stats).to.deep.equal({ calls: 1, images: 6, largestBatch: 6 });
     for (let i = 0; i < images.length; i++) {
       const [own] = await loaded.model.predict(alone(images[i]));
@@ -88,7 +88,7 @@ describe('micro-batching', () => {
     const staying = batcher.predict(images[1]);
     leaving.abort(new Error('client left'));
     expect(((await gone.catch((e: unknown) => e)) as Error).message).to.equal('client left');
-    expect(await staying).to.have.length(2);
+    expect((await staying).probabilities).to.have.length(2);
     expect(batcher.stats.images).to.equal(1);
   });
 

@@ -96,6 +96,14 @@ describe('eval: plots', () => {
     const svg = renderReliabilityDiagramSvg(calibration([1, 0, 0, 0], [0.9, 0.92, 0.3, 0.6]));
     assertWellFormedSvg(svg);
     expect(svg).to.contain('ECE = 0.430').and.contain('Perfect calibration');
+    // The legend's gap swatch is drawn as the gap bars are: same colour, opacity and outline.
+    const styleOf = (rect: string): string => (rect.match(/ fill=.*?(?=\/>)/) ?? [''])[0];
+    const rects = svg.match(/<rect [^>]*fill-opacity="0\.35"[^>]*\/>/g) ?? [];
+    const swatch = rects.find((r) => /width="12" height="12"/.test(r));
+    const bars = rects.filter((r) => r !== swatch);
+    expect(swatch, 'legend swatch of the gap').to.be.a('string');
+    expect(bars.length).to.be.greaterThan(0);
+    for (const bar of bars) expect(styleOf(bar)).to.equal(styleOf(swatch!));
   });
 
   it('writes SVG and PNG files whose PNG decodes to the scaled size', async () => {

@@ -168,6 +168,8 @@ export interface LegendEntry {
   dash?: string;
   /** A marker instead of a line sample. */
   marker?: 'circle' | 'square';
+  /** A square drawn as the plot draws its shape: this fill opacity, outlined in the full colour. */
+  fillOpacity?: number;
 }
 
 /** A boxed legend whose top-left or top-right corner is at (x, y). */
@@ -181,7 +183,10 @@ export function legend(x: number, y: number, entries: readonly LegendEntry[], an
   entries.forEach((e, i) => {
     const cy = y + 15 + i * rowHeight;
     if (e.marker === 'circle') parts.push(`<circle cx="${px(x0 + 20)}" cy="${px(cy)}" r="5" fill="${e.colour}"/>`);
-    else if (e.marker === 'square') parts.push(`<rect x="${px(x0 + 14)}" y="${px(cy - 6)}" width="12" height="12" fill="${e.colour}"/>`);
+    else if (e.marker === 'square') {
+      const translucent = e.fillOpacity === undefined ? '' : ` fill-opacity="${e.fillOpacity}" stroke="${e.colour}" stroke-width="1"`;
+      parts.push(`<rect x="${px(x0 + 14)}" y="${px(cy - 6)}" width="12" height="12" fill="${e.colour}"${translucent}/>`);
+    }
     else parts.push(line(x0 + 8, cy, x0 + 32, cy, e.colour, 2.5, e.dash));
     parts.push(text(x0 + 38, cy + 4, e.label, { size: 12 }));
   });

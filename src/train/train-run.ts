@@ -138,7 +138,7 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
   }
   // Loaded before the run folder exists: a file that does not fit ResNet-50 leaves no empty run.
   const model = await newModel(rankConfig, weights, emit);
-  let runDir: string;
+  let runDir: string | undefined;
   let data: RunData;
   try {
     // runs/<run>/plots/: the deepest folder a run writes to.
@@ -151,6 +151,8 @@ export async function trainRun(overrides: TrainOverrides, options: TrainRunOptio
     if (dist) await dist.broadcastJson(path.resolve(runDir));
   } catch (err) {
     model.dispose();
+    // Nothing was trained yet: a stain reference without tissue (or bad data) leaves no run folder behind.
+    if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
     throw err;
   }
   return trainAndEvaluate(model, runDir, rankConfig, data, state, false, options, dist);

@@ -95,6 +95,12 @@ describe('a model trained with stain normalisation', function () {
       expect(blank.json.stain).to.deep.equal({ method: 'macenko', fallback: true });
       expect(blank.json.stainNote).to.match(/left this image unchanged/);
       expect(Number.isFinite((blank.json.probabilities as { malignant: number }).malignant)).to.equal(true);
+      // The result page says so too, and a normalised image's page does not.
+      const page = async (answer: Record<string, unknown>): Promise<string> =>
+        (await fetch(`${server!.url}${(answer.links as { json: string }).json.replace(/\/result\.json$/, '')}`)).text();
+      expect(await page(blank.json)).to.match(/<p class="help" id="stain-note">[^<]*left this image unchanged/);
+      const normalised = await postImage(`${server.url}/api/predict?mag=100X`, fs.readFileSync(path.join(data.manifest.root, entries[0].path)), 'image/png');
+      expect(await page(normalised.json)).to.include('id="result"').and.not.include('id="stain-note"');
     } finally {
       await server?.close();
       registry.dispose();

@@ -9,7 +9,7 @@ describe('training recipe', () => {
       weights: 'imagenet', trainable: 'layer4+fc', learningRate: 1e-4, weightDecay: 1e-4,
       classWeighting: 'inverse-frequency', maxEpochs: 20, patience: 5, batchSize: 32, perClass: 600, imageSize: 224,
     });
-    expect(config.augmentation).to.deep.equal({ horizontalFlip: true, verticalFlip: true, rightAngleRotation: true, maxRotationDegrees: 0, fill: 'reflection' });
+    expect(config.augmentation).to.deep.equal({ horizontalFlip: true, verticalFlip: true, rightAngleRotation: true, maxRotationDegrees: 0, fill: 'reflection', hedStrength: 0 });
     expect(config.data).to.equal(path.resolve('breakhis'));
     expect(config.runsDir).to.equal(path.resolve('runs'));
     expect(warnings).to.deep.equal([]);

@@ -39,6 +39,8 @@ export function notFound(req: Request, res: Response): void {
 export function errorHandler(log: (message: string) => void) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     if (err instanceof HttpError) {
+      // A handler that fails after its answer started (say past its deadline) has nobody to tell.
+      if (!answerable(req, res)) return;
       for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
       sendError(req, res, err.status, err.message);
       return;

@@ -27,6 +27,21 @@ inline std::string readableMessage(const std::string& message) {
   return text.empty() ? "Unknown error in the native core." : text;
 }
 
+// Argument parsing runs on the JS thread: what it (or the core's validation) throws becomes a JS
+// error there, with the same readable message as a rejected Promise.
+template <typename Fn>
+Napi::Value guarded(const Napi::Env& env, Fn&& fn) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, readableMessage(e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, readableMessage(e.what()));
+  }
+}
+
 template <typename Result>
 class ComputeTask {
  public:

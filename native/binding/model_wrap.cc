@@ -12,20 +12,6 @@ namespace {
 
 struct Done {};
 
-// Argument parsing runs on the main thread; core validation errors become JS errors there too.
-template <typename Fn>
-Napi::Value guarded(const Napi::Env& env, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const c10::Error& e) {
-    throw Napi::Error::New(env, readableMessage(e.what_without_backtrace()));
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, readableMessage(e.what()));
-  }
-}
-
 }  // namespace
 
 Napi::Function ModelWrap::Define(Napi::Env env) {

@@ -25,16 +25,6 @@ std::string deviceArgument(const Napi::Value& value) {
   return value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string("cpu");
 }
 
-template <typename Fn>
-Napi::Value guarded(const Napi::Env& env, Fn&& fn) {
-  try {
-    return fn();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, readableMessage(e.what()));
-  }
-}
 
 // Float [N, 3, H, W] -> NHWC Float32Array.
 Napi::Float32Array nhwc(Napi::Env env, const torch::Tensor& images) {

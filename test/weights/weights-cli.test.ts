@@ -126,6 +126,11 @@ describe('--weights PATH checks', function () {
   this.timeout(120_000);
   let fixtures: string | null;
   before(() => { fixtures = weightFixtures(); });
+  // The fixture maker prints why it failed only once per process: say it again at each skip.
+  const skipWithoutFixtures = (ctx: Mocha.Context): void => {
+    console.log('      skipped: the weights fixtures need /usr/bin/python3 with torch and torchvision (set HISTOSCOPE_PYTHON)');
+    ctx.skip();
+  };
 
   it('names a missing file, a folder, an empty file', async () => {
     const dir = tmpDir('weights-path');
@@ -137,7 +142,7 @@ describe('--weights PATH checks', function () {
   });
 
   it('accepts a ResNet-50 state dict and refuses other models and other files, saying why', async function () {
-    if (!fixtures) return this.skip();
+    if (!fixtures) return skipWithoutFixtures(this);
     const ok = await checkWeightsFile(path.join(fixtures, 'resnet50.pth'));
     expect(ok.loaded).to.be.greaterThan(300);
     expect(ok.headDropped).to.equal(true);
@@ -150,7 +155,7 @@ describe('--weights PATH checks', function () {
   });
 
   it('weights check reports both; train refuses a wrong file before creating a run folder', async function () {
-    if (!fixtures) return this.skip();
+    if (!fixtures) return skipWithoutFixtures(this);
     const good = await runCommands([(p) => registerWeightsCommands(p)], 'weights', 'check', path.join(fixtures, 'resnet50.pth'));
     expect(good.out).to.match(/loads as ResNet-50 \(\d+ tensors\); Dropped the file's classifier head \(fc\) of 1000 classes/);
     const wrong = await runCommands([(p) => registerWeightsCommands(p)], 'weights', 'check', path.join(fixtures, 'resnet18.pth'));

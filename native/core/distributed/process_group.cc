@@ -2,9 +2,11 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 
@@ -73,6 +75,37 @@ c10::intrusive_ptr<c10d::Store> connectStore(const ProcessGroupOptions& o) {
   }
 }
 
+// Every rank's verdict on the others' "world size / config hash"; empty when they agree.
+std::string compareJoins(c10d::Store& store, const ProcessGroupOptions& o,
+                         const std::function<std::pair<int, std::string>(int)>& parse) {
+  const auto me = std::to_string(o.rank);
+  for (int r = 0; r < o.world_size; ++r) {
+    auto other = parse(r);
+    if (other.first != o.world_size) {
+      return "World size mismatch: rank " + std::to_string(r) + " was started with WORLD_SIZE=" + std::to_string(other.first) +
+             " but rank " + me + " with " + std::to_string(o.world_size) + ". Start every rank with the same WORLD_SIZE.";
+    }
+    if (other.second != o.config_hash) {
+      return "Configuration mismatch: rank " + std::to_string(r) + " has configuration hash " + other.second + " but rank " + me +
+             " has " + o.config_hash + ". Every rank must run the same command, data and settings.";
+    }
+  }
+  return {};
+}
+
+// Rank 0 hosts the store: it must outlive every rank's reads, or a rank that is still comparing
+// sees "connection reset" instead of the mismatch. Each rank counts itself in once it has its
+// verdict; rank 0 waits for the count (bounded by the timeout) before going on or throwing.
+void agreeOnVerdicts(c10d::Store& store, const ProcessGroupOptions& o) {
+  const std::string key = "histoscope/verdicts";
+  store.add(key, 1);
+  if (o.rank != 0) return;
+  const auto deadline = std::chrono::steady_clock::now() + o.timeout;
+  while (store.add(key, 0) < o.world_size && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 // Joins: claims the rank, publishes "world size / config hash", checks everyone else's.
 void rendezvous(c10d::Store& store, const ProcessGroupOptions& o) {
   const auto me = std::to_string(o.rank);
@@ -87,14 +120,17 @@ void rendezvous(c10d::Store& store, const ProcessGroupOptions& o) {
   };
   std::vector<std::string> keys;
   for (int r = 0; r < o.world_size; ++r) keys.push_back("histoscope/join/" + std::to_string(r));
+  std::string verdict;
   try {
     store.wait({keys[0]}, o.timeout);
     auto root = parse(0);
     if (root.first != o.world_size) {
-      throw std::runtime_error("World size mismatch: rank 0 runs a world of " + std::to_string(root.first) + " but rank " + me +
-                               " was started with WORLD_SIZE=" + std::to_string(o.world_size) + ". Start every rank with the same WORLD_SIZE.");
+      verdict = "World size mismatch: rank 0 runs a world of " + std::to_string(root.first) + " but rank " + me +
+                " was started with WORLD_SIZE=" + std::to_string(o.world_size) + ". Start every rank with the same WORLD_SIZE.";
+    } else {
+      store.wait(keys, o.timeout);
+      verdict = compareJoins(store, o, parse);
     }
-    store.wait(keys, o.timeout);
   } catch (const c10::Error& e) {
     std::string missing;
     try {
@@ -108,20 +144,17 @@ void rendezvous(c10d::Store& store, const ProcessGroupOptions& o) {
     throw std::runtime_error("Rendezvous at " + endpoint(o) + " timed out after " + std::to_string(o.timeout.count() / 1000) +
                              " s: rank(s) " + missing + " of " + std::to_string(o.world_size) +
                              " never joined. Start every rank, or raise --dist-timeout.");
+  } catch (const std::exception& e) {
+    // A socket error rather than a store timeout: the store's host, rank 0, is gone.
+    throw std::runtime_error("Rank 0 left the rendezvous at " + endpoint(o) + " (" + firstLine(e.what()) +
+                             "); its own output says why.");
   }
-  for (int r = 0; r < o.world_size; ++r) {
-    auto other = parse(r);
-    if (other.first != o.world_size) {
-      throw std::runtime_error("World size mismatch: rank " + std::to_string(r) + " was started with WORLD_SIZE=" +
-                               std::to_string(other.first) + " but rank " + me + " with " + std::to_string(o.world_size) +
-                               ". Start every rank with the same WORLD_SIZE.");
-    }
-    if (other.second != o.config_hash) {
-      throw std::runtime_error("Configuration mismatch: rank " + std::to_string(r) + " has configuration hash " + other.second +
-                               " but rank " + me + " has " + o.config_hash +
-                               ". Every rank must run the same command, data and settings.");
-    }
+  try {
+    agreeOnVerdicts(store, o);
+  } catch (const std::exception&) {
+    // Rank 0 has left after its own verdict: ours below is still the one to report.
   }
+  if (!verdict.empty()) throw std::runtime_error(verdict);
 }
 
 bool isLoopback(const std::string& address) {

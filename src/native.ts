@@ -145,7 +145,7 @@ interface NativeModelHandle {
   gradcam(data: Uint8Array, shape: readonly number[], targetClass: number, method: CamMethod): Promise<{
     cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number; stainFallback: boolean;
   }>;
-  gradcamBatch(data: Uint8Array, shape: readonly number[], targets: Int32Array, method: CamMethod): Promise<{
+  gradcamBatch(data: Uint8Array, shape: readonly number[], targets: Int32Array, method: CamMethod, threshold?: number): Promise<{
     cam: Float32Array; width: number; height: number; probabilities: Float32Array; targetClass: number; stainFallback: boolean;
   }[]>;
   save(file: string, metadata: string, epoch: number): Promise<void>;
@@ -432,9 +432,10 @@ export class Model {
 
   /**
    * Grad-CAM (or Grad-CAM++) for every image of a batch in one forward pass, one target class per image
-   * (undefined: that image's predicted class). Results in input order.
+   * (undefined: that image's predicted class — the arg-max, or with `threshold` (two classes) class 1
+   * when P(class 1) ≥ threshold, as a model card labels it). Results in input order.
    */
-  async gradcamBatch(images: ImageBatch, options: { targetClasses?: readonly (number | undefined)[]; method?: CamMethod } = {}): Promise<GradCamResult[]> {
+  async gradcamBatch(images: ImageBatch, options: { targetClasses?: readonly (number | undefined)[]; method?: CamMethod; threshold?: number } = {}): Promise<GradCamResult[]> {
     checkBatch(images, 'images');
     const count = images.shape[0];
     const given = options.targetClasses ?? new Array<undefined>(count).fill(undefined);
@@ -444,8 +445,12 @@ export class Model {
     const targets = Int32Array.from(given,
       (t, i) => (t === undefined ? -1 : expectInteger(t, `targetClasses[${i}]`, 0, this.classes - 1)));
     const method = options.method === undefined ? 'gradcam' : expectOneOf(options.method, 'method', CAM_METHODS);
+    if (options.threshold !== undefined) {
+      expectNumber(options.threshold, 'threshold', 0, 1);
+      if (this.classes !== 2) throw new RangeError(`A Grad-CAM threshold needs a two-class model but this one has ${this.classes} classes.`);
+    }
     const handle = this.live();
-    const results = await call(() => handle.gradcamBatch(images.data, images.shape, targets, method));
+    const results = await call(() => handle.gradcamBatch(images.data, images.shape, targets, method, options.threshold));
     return results.map((r) => ({ ...r, probabilities: Array.from(r.probabilities) }));
   }
 

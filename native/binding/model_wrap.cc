@@ -325,7 +325,8 @@ Napi::Value ModelWrap::Gradcam(const Napi::CallbackInfo& info) {
   });
 }
 
-// gradcamBatch(data, shape, targets) -> one result per image (targets[i] < 0: predicted class).
+// gradcamBatch(data, shape, targets, method, threshold) -> one result per image (targets[i] < 0:
+// predicted class; by `threshold` on P(class 1) when it is a number, else the arg-max).
 Napi::Value ModelWrap::GradcamBatch(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -333,9 +334,10 @@ Napi::Value ModelWrap::GradcamBatch(const Napi::CallbackInfo& info) {
     auto images = readImageBatch(info[0], info[1]);
     auto targets = readIntegers(info[2], "Grad-CAM target classes");
     auto method = parseCamMethod(info[3].IsString() ? info[3].As<Napi::String>().Utf8Value() : "gradcam");
+    const double threshold = info[4].IsNumber() ? info[4].As<Napi::Number>().DoubleValue() : -1;
     return ComputeTask<std::vector<GradCamResult>>::Start(
         env, "histoscope.gradcamBatch",
-        [classifier, images, targets, method] { return classifier->gradcam(images, targets, method); },
+        [classifier, images, targets, method, threshold] { return classifier->gradcam(images, targets, method, threshold); },
         [](Napi::Env env, std::vector<GradCamResult>& cams) -> Napi::Value {
           auto list = Napi::Array::New(env, cams.size());
           for (size_t i = 0; i < cams.size(); ++i) list.Set(static_cast<uint32_t>(i), gradcamResult(env, cams[i]));

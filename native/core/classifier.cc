@@ -300,8 +300,14 @@ GradCamResult Classifier::gradcam(const ImageBatchView& image, int64_t target_cl
 
 std::vector<GradCamResult> Classifier::gradcam(const ImageBatchView& images,
                                                const std::vector<int64_t>& target_classes,
-                                               CamMethod method) {
+                                               CamMethod method, double malignant_threshold) {
   checkBatch(images);
+  const bool by_threshold = malignant_threshold >= 0;
+  if (by_threshold && (malignant_threshold > 1 || options_.num_classes != 2)) {
+    throw std::invalid_argument("A Grad-CAM threshold must lie in 0..1 and needs a two-class model; got " +
+                                std::to_string(malignant_threshold) + " for " + std::to_string(options_.num_classes) +
+                                " classes.");
+  }
   if (static_cast<int64_t>(target_classes.size()) != images.count) {
     throw std::invalid_argument("Got " + std::to_string(target_classes.size()) +
                                 " Grad-CAM target classes for " + std::to_string(images.count) +
@@ -331,7 +337,10 @@ std::vector<GradCamResult> Classifier::gradcam(const ImageBatchView& images,
   std::vector<int64_t> targets = target_classes;
   auto predicted = probabilities.argmax(1);
   for (int64_t i = 0; i < images.count; ++i) {
-    if (targets[i] < 0) targets[i] = predicted[i].item<int64_t>();
+    if (targets[i] >= 0) continue;
+    // As the TypeScript side's applyThreshold: P(class 1) as a float, compared in double.
+    targets[i] = by_threshold ? (static_cast<double>(probabilities[i][1].item<float>()) >= malignant_threshold ? 1 : 0)
+                              : predicted[i].item<int64_t>();
   }
   // In eval mode the images do not interact, so the gradient of the sum of each image's target
   // score holds each image's own gradient.

@@ -93,10 +93,14 @@ class Classifier {
   GradCamResult gradcam(const ImageBatchView& image, int64_t target_class,
                         CamMethod method = CamMethod::kGradCam);
   // The same for each image of a batch in one forward pass (the server's micro-batches), with one
-  // target class per image (< 0: that image's predicted class).
+  // target class per image (< 0: that image's predicted class). The predicted class is the
+  // arg-max, or with a `malignant_threshold` in 0..1 (two classes only) class 1 when its
+  // probability reaches it: the label a model card's threshold gives, so the map explains the
+  // label shown without a second pass.
   std::vector<GradCamResult> gradcam(const ImageBatchView& images,
                                      const std::vector<int64_t>& target_classes,
-                                     CamMethod method = CamMethod::kGradCam);
+                                     CamMethod method = CamMethod::kGradCam,
+                                     double malignant_threshold = -1);
 
   void setLearningRate(double learning_rate);
 

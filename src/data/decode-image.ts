@@ -1,7 +1,7 @@
 // Any image sharp reads → RGB uint8 at the model's size. Used by training (file paths) and by
 // the web UI (uploaded buffers), so errors are sentences that name the file or the upload.
 import * as os from 'node:os';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { expectInteger, expectOneOf, invalid } from '../util/expect';
 
 /** `fill` squashes to the square (what the study did); `cover` resizes the short side and centre-crops. */
@@ -58,6 +58,21 @@ function explain(input: string | Buffer, name: string | undefined, err: Error, l
   return new Error(`${subject} is not an image sharp can read (${detail}).`);
 }
 
+/** Width and height after EXIF orientation, from a header's metadata. */
+export function orientedSize(meta: Metadata): { width: number; height: number } {
+  return { width: meta.autoOrient?.width ?? meta.width ?? 0, height: meta.autoOrient?.height ?? meta.height ?? 0 };
+}
+
+/** What decodeImage would report as the original size, with its errors; reads the header only. */
+export async function readImageSize(input: string | Buffer, options: Pick<DecodeOptions, 'limitInputPixels' | 'name'> = {}): Promise<{ width: number; height: number }> {
+  const limit = options.limitInputPixels ?? DEFAULT_LIMIT_INPUT_PIXELS;
+  try {
+    return orientedSize(await sharp(input, { limitInputPixels: limit, failOn: 'truncated' }).metadata());
+  } catch (err) {
+    throw explain(input, options.name, err as Error, limit);
+  }
+}
+
 export async function decodeImage(input: string | Buffer, options: DecodeOptions = {}): Promise<DecodedImage> {
   const [width, height] = checkSize(options.size ?? DEFAULT_IMAGE_SIZE);
   const fit = options.fit ?? 'fill';
@@ -68,9 +83,7 @@ export async function decodeImage(input: string | Buffer, options: DecodeOptions
   if (Buffer.isBuffer(input) && input.length === 0) throw new Error(`${options.name ?? 'The uploaded file'} is empty.`);
   try {
     const image = sharp(input, { limitInputPixels: limit, failOn: 'truncated' });
-    const meta = await image.metadata();
-    const originalWidth = meta.autoOrient?.width ?? meta.width ?? 0;
-    const originalHeight = meta.autoOrient?.height ?? meta.height ?? 0;
+    const { width: originalWidth, height: originalHeight } = orientedSize(await image.metadata());
     const data = await image
       .rotate() // applies EXIF orientation
       .flatten({ background: '#ffffff' })

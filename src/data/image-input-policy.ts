@@ -4,6 +4,7 @@
 // the refusal for their audience (an HTTP status and sentence, or a CLI error row).
 import sharp from 'sharp';
 
+import { orientedSize } from './decode-image';
 import { type ImageFormat, sniffImageFormat } from './image-signature';
 
 export const ACCEPTED_IMAGE_FORMATS = ['png', 'jpeg'] as const;
@@ -61,9 +62,7 @@ export async function checkImageInput(bytes: Buffer, limits: InputLimits = {}): 
   let height: number;
   try {
     // Header only: sharp reads the dimensions without decoding pixels.
-    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-    width = meta.autoOrient?.width ?? meta.width ?? 0;
-    height = meta.autoOrient?.height ?? meta.height ?? 0;
+    ({ width, height } = orientedSize(await sharp(bytes, { limitInputPixels: false }).metadata()));
   } catch {
     return { ok: false, problem: 'unreadable-header', format };
   }

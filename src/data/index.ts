@@ -15,7 +15,7 @@ export * from './split-types';
 export { makeSplit, groupKey, DEFAULT_FRACTIONS, SPLIT_VERSION, type SplitOptions } from './make-split';
 export { proportionalQuotas, sampleAcrossPatients } from './cap-images';
 export { writeSplit, loadSplit, assertDisjoint, type LoadedSplit, type LoadSplitOptions } from './split-file';
-export { decodeImage, DEFAULT_IMAGE_SIZE, DEFAULT_LIMIT_INPUT_PIXELS, type DecodeOptions, type DecodedImage, type ResizeFit } from './decode-image';
+export { decodeImage, readImageSize, DEFAULT_IMAGE_SIZE, DEFAULT_LIMIT_INPUT_PIXELS, type DecodeOptions, type DecodedImage, type ResizeFit } from './decode-image';
 export { ImageCache } from './image-cache';
 export {
   DecodedCache, DECODE_CACHE_ENV, decodedCacheDir, sharedDecodedCache, warmDecodedCache,

@@ -45,9 +45,12 @@ export async function analyseImage(loaded: LoadedModel, input: string | Buffer, 
     };
   }
   const image = await decodeForModel(loaded, input, read);
-  const warnings = await inputWarnings(loaded.card, input, image, options.limitInputPixels);
   options.signal?.throwIfAborted();
-  // Concurrent requests for this model share one native call (micro-batcher.ts).
-  const answer = await batcherFor(loaded.model, options.microBatch).predict(image, options.signal);
+  // Concurrent requests for this model share one native call (micro-batcher.ts); the OOD checks
+  // run here meanwhile.
+  const [warnings, answer] = await Promise.all([
+    inputWarnings(loaded.card, input, image, options.limitInputPixels),
+    batcherFor(loaded.model, options.microBatch).predict(image, options.signal),
+  ]);
   return { prediction: toPrediction(answer.probabilities, loaded.card, answer.stainFallback), warnings };
 }

@@ -239,6 +239,9 @@ async function decodeChunk(loaded: LoadedModel, files: string[], o: { tta: boole
 async function predictDecoded(loaded: LoadedModel, { ok, inputs }: DecodedChunk, o: { tta: boolean; batchSize: number },
   rows: Map<string, PredictionRow>): Promise<void> {
   if (ok.length === 0) return;
+  // The OOD checks (headers on libuv's pool, colour statistics here) run while the compute thread predicts.
+  const checks = Promise.all(ok.map(({ file, image }) =>
+    inputWarnings(loaded.card, inputs.get(file)!, image, DEFAULT_MAX_INPUT_PIXELS).catch(() => [] as ImageWarning[])));
   let predicted: ImagePredictions;
   try {
     predicted = await predictImagesDetailed(loaded, ok.map((x) => x.image), { tta: o.tta, batchSize: o.batchSize });
@@ -246,8 +249,7 @@ async function predictDecoded(loaded: LoadedModel, { ok, inputs }: DecodedChunk,
     for (const { file } of ok) rows.set(file, errorRow(file, `Prediction failed: ${message(err)}`, loaded.magnification, o.tta));
     return;
   }
-  const warnings = await Promise.all(ok.map(({ file, image }) =>
-    inputWarnings(loaded.card, inputs.get(file)!, image, DEFAULT_MAX_INPUT_PIXELS).catch(() => [] as ImageWarning[])));
+  const warnings = await checks;
   ok.forEach(({ file }, i) => {
     const p = toPrediction(predicted.probabilities[i], loaded.card, predicted.stainFallback[i]);
     rows.set(file, {

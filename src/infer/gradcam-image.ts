@@ -9,9 +9,11 @@ import type { CamMethod } from '../native';
 import { applyEvidenceColormap } from './colormap';
 import { type ImageWarning, inputWarnings } from './input-warnings';
 import { batcherFor, type MicroBatchOptions } from './micro-batcher';
-import { decodeForModel, readPixels, type ReadOptions } from './model-input';
+import { type DecodedImage, readImageSize } from '../data';
+import { decodeForModel, ImageReadError, readPixels, type ReadOptions } from './model-input';
 import type { LoadedModel } from './model-registry';
-import { blendOver, quantiseMap } from './overlay';
+import { stretchMap } from '../eval/heatmap/cam-overlay';
+import { blendOver } from './overlay';
 import { type Prediction, toPrediction } from './prediction';
 
 export const DEFAULT_OPACITY = 0.45;
@@ -62,32 +64,35 @@ function fitWithin(width: number, height: number, maxSide = MAX_SIDE): [number, 
 const png = (data: Uint8Array, width: number, height: number, channels: 3 | 4 = 3): Promise<Buffer> =>
   sharp(data, { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
 
+/** The picture the maps are drawn over: the image at its own size, or scaled to `maxSide`. */
+async function readPicture(input: string | Buffer, maxSide: number | undefined, read: ReadOptions): Promise<DecodedImage> {
+  const original = await readImageSize(input, read).catch((err: Error) => {
+    throw new ImageReadError(err.message);
+  });
+  const [width, height] = fitWithin(original.width, original.height, maxSide);
+  return readPixels(input, { size: [width, height], fit: 'fill', ...read });
+}
+
 export async function renderGradcam(loaded: LoadedModel, input: string | Buffer, options: GradcamOptions = {}): Promise<GradcamPictures> {
   const opacity = options.opacity ?? DEFAULT_OPACITY;
   if (!(opacity >= 0 && opacity <= 1)) throw new RangeError(`Expected an opacity between 0 and 1 but received ${opacity}.`);
   const read = { limitInputPixels: options.limitInputPixels, name: options.name };
-  const seen = await decodeForModel(loaded, input, read);
+  // Steps that do not depend on each other overlap: both decodes (libuv threads), then the OOD
+  // checks (main thread) while the compute thread runs the model.
+  const [seen, picture] = await Promise.all([decodeForModel(loaded, input, read), readPicture(input, options.maxSide, read)]);
   options.signal?.throwIfAborted();
   const method = options.method ?? 'gradcam';
-  const warnings = await inputWarnings(loaded.card, input, seen, options.limitInputPixels);
-  // Concurrent requests for this model share one native call (micro-batcher.ts).
+  // Concurrent requests for this model share one native call (micro-batcher.ts). By default the
+  // map explains the label shown: the card's threshold picks it, in the same pass.
   const batcher = batcherFor(loaded.model, options.microBatch);
-  let cam = await batcher.gradcam(seen, options.targetClass, options.signal, method);
+  const [warnings, cam] = await Promise.all([
+    inputWarnings(loaded.card, input, seen, options.limitInputPixels),
+    batcher.gradcam(seen, options.targetClass, options.signal, method, loaded.card.threshold),
+  ]);
   const prediction = toPrediction(cam.probabilities, loaded.card, cam.stainFallback);
-  // Native defaults to the arg-max class; the label shown follows the card's threshold instead.
-  if (options.targetClass === undefined && cam.targetClass !== prediction.classIndex) {
-    options.signal?.throwIfAborted();
-    cam = await batcher.gradcam(seen, prediction.classIndex, options.signal, method);
-  }
   options.signal?.throwIfAborted();
-  const [width, height] = fitWithin(seen.originalWidth, seen.originalHeight, options.maxSide);
-  const map = await sharp(quantiseMap(cam.cam), { raw: { width: cam.width, height: cam.height, channels: 1 } })
-    .resize(width, height, { fit: 'fill', kernel: 'cubic' })
-    .extractChannel(0)
-    .raw()
-    .toBuffer();
-  const picture = await readPixels(input, { size: [width, height], fit: 'fill', ...read });
-  const heatmap = applyEvidenceColormap(map);
+  const { width, height } = picture;
+  const heatmap = applyEvidenceColormap(stretchMap(cam, width, height));
   const overlay = blendOver(picture.data, heatmap, opacity);
   const [heatmapPng, overlayPng, imagePng] = await Promise.all([
     png(heatmap, width, height, 4),

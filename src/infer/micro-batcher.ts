@@ -117,11 +117,15 @@ export class MicroBatcher {
     });
   }
 
-  /** Grad-CAM (or Grad-CAM++) of one image for `targetClass` (undefined: the predicted class). */
-  gradcam(image: RgbImage, targetClass?: number, signal?: AbortSignal, method: CamMethod = 'gradcam'): Promise<GradCamResult> {
-    return this.enqueue(method, image, targetClass, signal, async (images, targets) => {
+  /**
+   * Grad-CAM (or Grad-CAM++) of one image for `targetClass` (undefined: the predicted class, by
+   * `threshold` on P(class 1) when given, as Model.gradcamBatch). Requests with different
+   * thresholds never share a call.
+   */
+  gradcam(image: RgbImage, targetClass?: number, signal?: AbortSignal, method: CamMethod = 'gradcam', threshold?: number): Promise<GradCamResult> {
+    return this.enqueue(`${method} ${threshold ?? 'argmax'}`, image, targetClass, signal, async (images, targets) => {
       this.count(images.length);
-      return this.model.gradcamBatch(stack(images), { targetClasses: targets, method });
+      return this.model.gradcamBatch(stack(images), { targetClasses: targets, method, threshold });
     });
   }
 

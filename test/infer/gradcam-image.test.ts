@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 
-import { decodeForModel, ModelRegistry, predictImages, renderGradcam, type LoadedModel } from '../../src/infer';
+import { batcherFor, decodeForModel, ModelRegistry, predictImages, renderGradcam, type LoadedModel } from '../../src/infer';
+import { stack } from '../../src/infer/predict-images';
 import { installModel, tissuePng, tmpDir } from './model-fixture';
 import { gc } from '../helpers/gc';
 
@@ -59,9 +60,15 @@ describe('Grad-CAM pictures', () => {
     await installModel(modelsDir, '40X', { imageSize: 32, threshold });
     const other = new ModelRegistry({ modelsDir });
     try {
-      const pictures = await renderGradcam(await other.get('40X'), png);
+      const thresholded = await other.get('40X');
+      const calls = batcherFor(thresholded.model).stats.calls;
+      const pictures = await renderGradcam(thresholded, png);
       expect(pictures.prediction.classIndex).to.equal(1 - argmax);
       expect(pictures.targetClass).to.equal(1 - argmax);
+      // In one native pass: the threshold picks the target before the backward.
+      expect(batcherFor(thresholded.model).stats.calls - calls).to.equal(1);
+      const [chosen] = await thresholded.model.gradcamBatch(stack([await decodeForModel(thresholded, png)]), { targetClasses: [1 - argmax] });
+      expect(Array.from(pictures.modelView.cam)).to.deep.equal(Array.from(chosen.cam));
     } finally {
       other.dispose();
     }

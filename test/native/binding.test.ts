@@ -147,6 +147,19 @@ describe('native binding', function () {
     expect((await rejection(model.gradcamBatch(batch, { targetClasses: [0, 2, 1] }))).message).to.match(/Expected integer between 0 and 1 for targetClasses\[1\]/);
   });
 
+  it('picks the default Grad-CAM target by a threshold on P(class 1) when given, else by arg-max', async () => {
+    const batch = stripedBatch([0, 1, 1], 80);
+    const plain = await model.gradcamBatch(batch);
+    const malignant = plain.map((c) => c.probabilities[1]);
+    expect(plain.map((c) => c.targetClass)).to.deep.equal(malignant.map((p) => (p >= 0.5 ? 1 : 0)));
+    // Thresholds at 0 and 1 force each label; one at an image's own P(class 1) counts as reaching it.
+    expect((await model.gradcamBatch(batch, { threshold: 0 })).map((c) => c.targetClass)).to.deep.equal([1, 1, 1]);
+    expect((await model.gradcamBatch(batch, { threshold: 1 })).map((c) => c.targetClass)).to.deep.equal(malignant.map((p) => (p >= 1 ? 1 : 0)));
+    const atFirst = await model.gradcamBatch(batch, { threshold: malignant[0], targetClasses: [undefined, 0, undefined] });
+    expect(atFirst.map((c) => c.targetClass)).to.deep.equal([1, 0, malignant[2] >= malignant[0] ? 1 : 0]);
+    expect((await rejection(model.gradcamBatch(batch, { threshold: 1.5 }))).message).to.match(/Expected number between 0 and 1 for threshold/);
+  });
+
   it('keeps the event loop ticking while a 32-image batch is predicted', async () => {
     const full = await Model.create({ device: 'cpu' }); // 224 x 224, the study's size
     try {

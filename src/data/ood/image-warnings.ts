@@ -5,7 +5,7 @@
 // shape or transparency warning: judging the colours of what the model sees then means nothing.
 import sharp from 'sharp';
 
-import { decodeImage } from '../decode-image';
+import { decodeImage, orientedSize } from '../decode-image';
 import { contentWarnings } from './content-checks';
 import { geometryWarnings } from './geometry-checks';
 import type { ImageWarning, RgbPixels, TrainingImages } from './ood-types';
@@ -42,8 +42,7 @@ export interface ImageWarningOptions {
  */
 export async function imageWarnings(input: string | Buffer, pixels: RgbPixels, options: ImageWarningOptions): Promise<ImageWarning[]> {
   const meta = await sharp(input, { limitInputPixels: options.limitInputPixels ?? false }).metadata();
-  const width = meta.autoOrient?.width ?? meta.width ?? 0;
-  const height = meta.autoOrient?.height ?? meta.height ?? 0;
+  const { width, height } = orientedSize(meta);
   const shape = geometryWarnings(width, height, options.training);
   if (shape.some((w) => w.code !== 'size')) return shape;
   if (meta.hasAlpha) {

@@ -34,7 +34,7 @@ const jpeg = (data: Uint8Array, width: number, height: number, size?: [number, n
 export async function renderGalleryPictures(file: string, original: { width: number; height: number }, map: CamMap, opacity: number): Promise<GalleryPictures> {
   const [width, height] = fit(original.width, original.height, OVERLAY_SIDE);
   const picture = await decodeImage(file, { size: [width, height], fit: 'fill' });
-  const overlay = await camOverlay(map, picture, opacity);
+  const overlay = camOverlay(map, picture, opacity);
   // Thumbnails all have one size, so the sheet's grid stays regular for small images too.
   const [thumbWidth, thumbHeight] = fit(width, height, THUMB_SIDE, true);
   const thumb: [number, number] = [thumbWidth, thumbHeight];

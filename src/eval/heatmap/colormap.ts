@@ -56,13 +56,20 @@ export const EVIDENCE_LUT: Uint8Array = (() => {
   return lut;
 })();
 
+/** EVIDENCE_LUT as RGBA words, alpha = the value: one 32-bit copy per pixel. */
+const EVIDENCE_RGBA: Uint32Array = (() => {
+  const bytes = new Uint8Array(256 * 4);
+  for (let i = 0; i < 256; i++) {
+    bytes.set(EVIDENCE_LUT.subarray(i * 3, i * 3 + 3), i * 4);
+    bytes[i * 4 + 3] = i;
+  }
+  // Viewing bytes as words and back keeps their order on any endianness.
+  return new Uint32Array(bytes.buffer);
+})();
+
 /** Colours 8-bit values into RGBA pixels of EVIDENCE_LUT whose alpha is the value itself. */
 export function applyEvidenceColormap(values: Uint8Array): Uint8Array {
-  const out = new Uint8Array(values.length * 4);
-  for (let i = 0; i < values.length; i++) {
-    const j = values[i] * 3;
-    out.set(EVIDENCE_LUT.subarray(j, j + 3), i * 4);
-    out[i * 4 + 3] = values[i];
-  }
-  return out;
+  const words = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) words[i] = EVIDENCE_RGBA[values[i]];
+  return new Uint8Array(words.buffer);
 }

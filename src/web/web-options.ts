@@ -39,8 +39,9 @@ export const DEFAULT_WEB_OPTIONS: Omit<WebOptions, 'registry'> = {
   // Eight full-size uploads; BreakHis images (under 1 MB) fill the queue long before this.
   maxUploadBytesInFlight: 8 * MAX_INPUT_BYTES,
   limitInputPixels: DEFAULT_MAX_INPUT_PIXELS,
-  // As many as one micro-batch holds: more would only wait in the batcher instead of the queue.
-  concurrency: DEFAULT_MICRO_BATCH.maxBatch,
+  // Two micro-batches: while one runs in the model, the next one's uploads are decoded and
+  // checked (bench:web, 16 clients on 2 cores: 19.5 req/s against 17.9 with one batch's worth).
+  concurrency: 2 * DEFAULT_MICRO_BATCH.maxBatch,
   maxWaiting: 16,
   microBatch: DEFAULT_MICRO_BATCH,
   results: DEFAULT_RESULT_STORE,

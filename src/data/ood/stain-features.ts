@@ -46,7 +46,8 @@ const HE_DOT = HAEMATOXYLIN[0] * EOSIN[0] + HAEMATOXYLIN[1] * EOSIN[1] + HAEMATO
 
 /** Is this OD vector (length > 0) near a non-negative mix of haematoxylin and eosin? */
 function looksStained(r: number, g: number, b: number): boolean {
-  const length = Math.hypot(r, g, b);
+  // sqrt, not Math.hypot: several times faster in V8, and OD values cannot overflow.
+  const length = Math.sqrt(r * r + g * g + b * b);
   const off = (r * PLANE_NORMAL[0] + g * PLANE_NORMAL[1] + b * PLANE_NORMAL[2]) / length;
   if (Math.abs(off) > SIN_PLANE) return false;
   // Project on the plane and solve p = h·H + e·E; both amounts must be (nearly) non-negative.

@@ -26,16 +26,17 @@ export function blend(image: Uint8Array, heatmap: Uint8Array, opacity: number): 
 export function blendOver(image: Uint8Array, layer: Uint8Array, opacity: number): Uint8Array {
   if (image.length / 3 !== layer.length / 4) throw new Error(`Expected the image and heatmap to have one size but they hold ${image.length / 3} and ${layer.length / 4} pixels.`);
   if (!(opacity >= 0 && opacity <= 1)) throw new RangeError(`Expected an opacity between 0 and 1 but received ${opacity}.`);
-  // The layer's weight depends on its alpha only: 256 values, computed once per call.
-  const weight = new Float64Array(256);
-  for (let alpha = 0; alpha < 256; alpha++) weight[alpha] = (opacity * alpha) / 255;
+  // The layer's weight depends on its alpha only: 256 values in 1/65536ths, computed once per
+  // call; integer arithmetic rounds like Math.round to within 1/256 of a level.
+  const weight = new Uint32Array(256);
+  for (let alpha = 0; alpha < 256; alpha++) weight[alpha] = Math.round(((opacity * alpha) / 255) * 65536);
   const out = new Uint8Array(image.length);
-  for (let p = 0, i = 0, j = 0; p < out.length / 3; p++, i += 3, j += 4) {
-    const a = weight[layer[j + 3]];
-    const keep = 1 - a;
-    out[i] = Math.round(keep * image[i] + a * layer[j]);
-    out[i + 1] = Math.round(keep * image[i + 1] + a * layer[j + 1]);
-    out[i + 2] = Math.round(keep * image[i + 2] + a * layer[j + 2]);
+  for (let i = 0, j = 0; i < out.length; i += 3, j += 4) {
+    const w = weight[layer[j + 3]];
+    const keep = 65536 - w;
+    out[i] = (image[i] * keep + layer[j] * w + 32768) >>> 16;
+    out[i + 1] = (image[i + 1] * keep + layer[j + 1] * w + 32768) >>> 16;
+    out[i + 2] = (image[i + 2] * keep + layer[j + 2] * w + 32768) >>> 16;
   }
   return out;
 }

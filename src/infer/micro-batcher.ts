@@ -1,7 +1,7 @@
 // Dynamic micro-batching for one loaded model: predictions and Grad-CAM maps asked for at about
 // the same time (the web server's concurrent requests) are gathered into one native call each.
-// A lone request waits at most `maxWaitMs` for company; while a call is running, new requests
-// gather until it ends (the compute thread is busy anyway), and a batch never exceeds `maxBatch`
+// A lone request waits at most `maxWaitMs` for company (0: only for requests made in the same
+// turn of the event loop); while a call is running, new requests gather until it ends (the compute thread is busy anyway), and a batch never exceeds `maxBatch`
 // images. Every caller gets its own result, or its own error: a request that is invalid fails
 // alone before it joins a batch, and when a batched call fails, its images are run one by one so
 // that only the image that caused it fails.
@@ -12,7 +12,10 @@ import { stack } from './predict-images';
 export interface MicroBatchOptions {
   /** Most images in one native call. */
   maxBatch: number;
-  /** Longest a request waits for others when the model is idle, in milliseconds. */
+  /**
+   * Longest a request waits for others when the model is idle, in milliseconds; 0 gathers only the
+   * requests made in the same turn of the event loop (a lone request pays no wait).
+   */
   maxWaitMs: number;
 }
 
@@ -22,7 +25,9 @@ export interface ImageAnswer {
   stainFallback: boolean;
 }
 
-export const DEFAULT_MICRO_BATCH: MicroBatchOptions = { maxBatch: 8, maxWaitMs: 2 };
+// No wait by default: under load the model is rarely idle and requests gather during its calls;
+// without load, waiting would only add to each request's latency.
+export const DEFAULT_MICRO_BATCH: MicroBatchOptions = { maxBatch: 8, maxWaitMs: 0 };
 
 interface Pending<T> {
   image: RgbImage;
@@ -44,14 +49,15 @@ type Run<T> = (images: RgbImage[], targets: (number | undefined)[]) => Promise<T
 /** One queue of like requests (one kind, one image size). */
 class Lane<T> {
   private pending: Pending<T>[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  /** Cancels the pending flush of a lone request's wait, when one is set. */
+  private timer: (() => void) | undefined;
 
   constructor(private readonly owner: MicroBatcher, private readonly run: Run<T>) {}
 
   add(item: Pending<T>): void {
     this.pending.push(item);
     if (this.pending.length >= this.owner.options.maxBatch) this.flush();
-    else if (!this.timer && this.owner.inFlight === 0) this.timer = setTimeout(() => this.flush(), this.owner.options.maxWaitMs);
+    else if (!this.timer && this.owner.inFlight === 0) this.timer = this.flushLater(this.owner.options.maxWaitMs);
   }
 
   /** Called when the model's running call ends: what gathered meanwhile goes next. */
@@ -59,8 +65,17 @@ class Lane<T> {
     if (this.pending.length > 0 && !this.timer) this.flush();
   }
 
+  private flushLater(ms: number): () => void {
+    if (ms > 0) {
+      const timeout = setTimeout(() => this.flush(), ms);
+      return () => clearTimeout(timeout);
+    }
+    const immediate = setImmediate(() => this.flush());
+    return () => clearImmediate(immediate);
+  }
+
   flush(): void {
-    clearTimeout(this.timer);
+    this.timer?.();
     this.timer = undefined;
     const batch = this.pending.splice(0, this.owner.options.maxBatch).filter((p) => {
       if (!p.signal?.aborted) return true;

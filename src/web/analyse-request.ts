@@ -101,7 +101,7 @@ export async function analyseRequest(req: Request, res: Response, ctx: AnalyseCo
     const method = parseCamMethod(param('method'));
     const targetClass = explainedClass(param('explain'));
     try {
-      const analysis = await place.run(async (signal) => {
+      const analysing = place.run(async (signal) => {
         const loaded = await ctx.registry.get(magnification);
         // Loading a model can take seconds: nobody is waiting for this answer any more.
         if (signal.aborted) throw new AbandonedError();
@@ -114,7 +114,9 @@ export async function analyseRequest(req: Request, res: Response, ctx: AnalyseCo
           throw err;
         });
       }, ctx.options.requestTimeoutMs, gone);
-      return { magnification, fileName: upload.fileName, sha256: createHash('sha256').update(image).digest('hex'), analysis };
+      // Hashed here, on the main thread, while the decodes and the model work elsewhere.
+      const sha256 = createHash('sha256').update(image).digest('hex');
+      return { magnification, fileName: upload.fileName, sha256, analysis: await analysing };
     } catch (err) {
       if (err instanceof ImageReadError) {
         throw new HttpError(422, `The uploaded ${checked.format.toUpperCase()} file is damaged or incomplete, so it cannot be decoded. Export the image again and retry.`);

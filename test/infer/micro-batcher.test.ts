@@ -39,6 +39,18 @@ describe('micro-batching', () => {
     expect(new Set(batched.map((p) => p[1].toFixed(6))).size).to.be.greaterThan(1);
   });
 
+  it('by default (no wait) gathers the requests of one event-loop turn, and a lone request goes at once', async () => {
+    const batcher = new MicroBatcher(loaded.model);
+    await Promise.all(images.slice(0, 3).map((img) => batcher.predict(img)));
+    expect(batcher.stats).to.deep.equal({ calls: 1, images: 3, largestBatch: 3 });
+    // One request, then another a timer later: the first did not wait for it.
+    const first = batcher.predict(images[0]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const second = batcher.predict(images[1]);
+    await Promise.all([first, second]);
+    expect(batcher.stats.calls).to.equal(3);
+  });
+
   it('never exceeds maxBatch, and requests arriving during a call go in the next one', async () => {
     const batcher = new MicroBatcher(loaded.model, { maxBatch: 4, maxWaitMs: 20 });
     const answers = await Promise.all([...images, ...images].map((img) => batcher.predict(img)));

@@ -28,6 +28,8 @@ export function createApp(overrides: Partial<WebOptions> = {}): Express {
   app.set('views', VIEWS_DIR);
   app.set('view engine', 'ejs');
   app.locals.registry = registry;
+  // The header links only to model cards that exist (a missing one is a 404).
+  app.locals.installedCards = (): string[] => registry.status().filter((s) => s.installed).map((s) => s.magnification);
   app.use(securityHeaders);
   app.use(requestDeadline(options.requestTimeoutMs));
   app.use('/static', express.static(STATIC_DIR, { index: false, dotfiles: 'deny', fallthrough: true, maxAge: '1h' }));

@@ -75,7 +75,6 @@ function renderForm(req: Request, res: Response, ctx: ResultContext,
     anyDemo: models.some((m) => m.installed && m.demo),
     demoWarning: DEMO_WARNING,
     view: cardView,
-    pooledInstalled: models.some((m) => m.magnification === 'pooled' && m.installed),
     error: extra.error,
     result: stored && record && {
       id: record.id,
@@ -163,7 +162,6 @@ export function pageRoutes(ctx: ResultContext): Router {
       recipe: Object.fromEntries(Object.entries(card.recipe ?? {}).map(([k, v]) => [k, withoutFolders(v)])),
       currentCard: mag,
       view: cardView,
-      pooledInstalled: ctx.registry.status().some((s) => s.magnification === 'pooled' && s.installed),
     });
   });
 

@@ -88,6 +88,8 @@ describe('web pages', () => {
     expect(html).to.include('<figcaption>ROC curve on the test split, with the operating point</figcaption>');
     expect(html).not.to.match(/>null</);
     expect(html).to.match(/<a href="\/models\/400X" aria-label="400X model card" aria-current="page">/);
+    // Only installed models are linked: 40X and 200X have no card to show here.
+    expect([...html.matchAll(/<a href="\/models\/(\w+)" aria-label/g)].map((m) => m[1])).to.deep.equal(['100X', '400X']);
     const demo = await (await fetch(`${server.url}/models/100X`)).text();
     expect(demo).to.include('synthetic images');
     expect(demo).to.include('<code>histoscope train --data BREAKHIS_FOLDER --mag 100X</code>').and.not.include('`');

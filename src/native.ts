@@ -197,7 +197,7 @@ interface Addon {
   stainFit(method: StainMethod, data: Uint8Array, shape: readonly number[], size: number, device: string): Promise<StainTarget>;
   stainNormalize(data: Uint8Array, shape: readonly number[], target: StainTarget, device: string): Promise<{ pixels: Float32Array; fallback: Uint8Array }>;
   hedJitter(data: Uint8Array, shape: readonly number[], strength: number, seed: number, device: string): Promise<Float32Array>;
-  setThreads(threads: number): number;
+  setThreads(threads: number): Promise<number>;
   getThreads(): number;
   cudaAvailable(): boolean;
   libtorchVersion: string;
@@ -605,8 +605,13 @@ export function jitterHed(batch: ImageBatch, strength: number, seed: number, opt
   return call(() => native().hedJitter(batch.data, batch.shape, strength, seed, device));
 }
 
-export function setThreads(threads: number): number {
-  return native().setThreads(expectInteger(threads, 'threads', 0, 1024));
+/**
+ * Intra-op threads for tensor work (0: all cores); resolves to the count in force. Applied on the
+ * compute thread, in order after the work already queued. At start-up HISTOSCOPE_THREADS does the same.
+ */
+export async function setThreads(threads: number): Promise<number> {
+  expectInteger(threads, 'threads', 0, 1024);
+  return call(() => native().setThreads(threads));
 }
 
 export function getThreads(): number {

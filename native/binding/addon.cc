@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "binding/addon_data.h"
+#include "binding/compute_task.h"
 #include "binding/image_store_wrap.h"
 #include "binding/model_wrap.h"
 #include "binding/process_group_wrap.h"
@@ -13,9 +14,21 @@
 namespace histoscope::binding {
 namespace {
 
+// setThreads(n) -> Promise<number>. Applied on the compute thread, where the tensor work runs:
+// OpenMP's thread count is a per-thread setting, so a count set from the JS thread changed
+// libtorch's bookkeeping but not the compute thread's own team.
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
-  setThreadCount(info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0);
-  return Napi::Number::New(info.Env(), threadCount());
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const int threads = info[0].IsNumber() ? info[0].As<Napi::Number>().Int32Value() : 0;
+    return ComputeTask<int>::Start(
+        env, "histoscope.setThreads",
+        [threads] {
+          setThreadCount(threads);
+          return threadCount();
+        },
+        [](Napi::Env env, int& count) -> Napi::Value { return Napi::Number::New(env, count); });
+  });
 }
 
 Napi::Value GetThreads(const Napi::CallbackInfo& info) {

@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <stdexcept>
 #include <thread>
 
@@ -27,12 +28,19 @@ void configureRuntime(int threads) {
   setThreadCount(threads);
 }
 
+namespace {
+// What the last setThreadCount asked for: at::get_num_threads() answers for the calling thread's
+// OpenMP settings, which differ from the compute thread's when asked from another thread.
+std::atomic<int> thread_count{0};
+}  // namespace
+
 void setThreadCount(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
+  thread_count = at::get_num_threads();
 }
 
-int threadCount() { return at::get_num_threads(); }
+int threadCount() { return thread_count > 0 ? thread_count.load() : at::get_num_threads(); }
 
 bool cudaAvailable() { return torch::cuda::is_available(); }
 

@@ -14,7 +14,10 @@ namespace histoscope {
 // cpu_allocator.h). `threads` <= 0 means all hardware threads (libtorch may start with 1).
 void configureRuntime(int threads);
 
+// Intra-op threads of the calling thread (and of threads that start libtorch work later). Call it
+// on the thread that runs the tensor work: an OpenMP thread keeps the count it first started with.
 void setThreadCount(int threads);
+// The count last set (by configureRuntime or setThreadCount).
 int threadCount();
 bool cudaAvailable();
 

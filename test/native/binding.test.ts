@@ -22,10 +22,22 @@ describe('native binding', function () {
     fs.rmSync(tmp, { recursive: true, force: true });
   });
 
+  it('sets the thread count on the compute thread, in order with queued work, with the same answers', async () => {
+    const before = getThreads();
+    const batch = stripedBatch([0, 1], 64);
+    const [reference, one] = await Promise.all([model.predict(batch), setThreads(1)]);
+    expect(one).to.equal(1);
+    expect(getThreads()).to.equal(1);
+    const single = await model.predict(batch);
+    expect(single.flat().map((v, i) => Math.abs(v - reference.flat()[i]))).to.satisfy((d: number[]) => d.every((x) => x < 1e-4));
+    expect(await setThreads(before)).to.equal(before);
+    expect(getThreads()).to.equal(before);
+    expect((await rejection(setThreads(-1))).message).to.match(/Expected integer between 0 and 1024 for threads/);
+  });
+
   it('reports its runtime and model settings', () => {
     expect(libtorchVersion()).to.match(/^\d+\.\d+/);
     expect(getThreads()).to.be.at.least(1);
-    expect(setThreads(getThreads())).to.equal(getThreads());
     const info = model.info();
     expect(info).to.include({ device: 'cpu', numClasses: 2, trainable: 'layer4+fc', precision: 'fp32', imageSize: 64 });
     expect(info.parameters).to.equal(23_512_130); // 25,557,032 - 2,049,000 (1000-class fc) + 4,098

@@ -6,9 +6,12 @@
 //   CUDA (--device cuda): non-distributed vs world size 1 over NCCL (target: <= 5% overhead), and
 //     --nproc-per-node N over N GPUs (--gpus N) at batch 256 bf16 (target: >= 0.9 N speed-up).
 // Throughput is images per second of the epochs after the first (epochs.jsonl), global batch equal.
+// On CPU, PyTorch's own rows follow (bench/dist_reference.py, /usr/bin/python3): the same three
+// configurations with DistributedDataParallel, on random images in memory and without validation,
+// so they are the ceiling the pipeline's rows are measured against.
 // Options: --device cpu|cuda (cpu)  --images N (192)  --epochs N (3)  --batch N (16; CUDA 256)
 //          --image-size PX (224)  --gpus N (CUDA: ranks of the multi-GPU row; 0 = skip)  --threads N (2)
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateSynthetic } from '../src/data';
@@ -39,17 +42,32 @@ function run(name: string, extra: string[], env: NodeJS.ProcessEnv, ranks: numbe
   const args = [...CLI, 'train', '--data', path.join(OUT, 'data'), '--mag', '100X', '--weights', 'none', '--trainable', 'layer4+fc',
     '--image-size', imageSize, '--batch', String(batch), '--per-class', 'all', '--epochs', String(epochs), '--patience', String(epochs),
     '--device', device, '--runs', runs, '--json', ...(cuda ? ['--precision', 'bf16'] : []), ...extra];
+  // The CLI's JSON progress on stderr is shown only when a run fails.
   const r = spawnSync(process.execPath, args, {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 2 ** 20,
     env: { ...process.env, HISTOSCOPE_THREADS: String(threadsPerRank), HISTOSCOPE_DECODE_CACHE: path.join(OUT, 'cache'), ...env },
   });
-  if (r.status !== 0) throw new Error(`${name} failed with exit code ${r.status}`);
+  if (r.status !== 0) throw new Error(`${name} failed with exit code ${r.status}:\n${r.stderr.split('\n').filter((l) => !l.includes('"progress"')).slice(-20).join('\n')}`);
   const dir = path.join(runs, fs.readdirSync(runs).filter((d) => !d.startsWith('.'))[0]);
   const steady = readEpochLog(dir).slice(1);
   const seconds = steady.reduce((s, e) => s + e.seconds, 0);
   const ips = steady.reduce((s, e) => s + e.imagesPerSecond * e.seconds, 0) / seconds;
   process.stderr.write(`${name}: ${ips.toFixed(2)} images/s\n`);
   return { name, ranks, threadsPerRank, backend, imagesPerSecond: ips };
+}
+
+interface ReferenceRow { name: string; imagesPerSecond: number; torch: string }
+
+/** bench/dist_reference.py's rows, or none (with the reason on stderr) without Debian's PyTorch. */
+function pytorchRows(): ReferenceRow[] {
+  try {
+    const out = execFileSync('/usr/bin/python3', [path.join(__dirname, 'dist_reference.py'), '--batch', String(batch), '--image-size', imageSize,
+      '--threads', String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    return out.trim().split('\n').map((line) => JSON.parse(line) as ReferenceRow);
+  } catch (err) {
+    process.stderr.write(`PyTorch reference skipped: /usr/bin/python3 with torch and torchvision could not run it (${(err as Error).message.split('\n')[0]}).\n`);
+    return [];
+  }
 }
 
 async function main(): Promise<void> {
@@ -71,13 +89,19 @@ async function main(): Promise<void> {
     if (gpus > 1) rows.push(run(`${gpus} GPUs (nccl)`, ['--nproc-per-node', String(gpus), '--dist-backend', 'nccl'], {}, gpus, threads, 'nccl'));
   }
   const base = rows[0].imagesPerSecond;
+  const reference = cuda ? [] : pytorchRows();
   const lines = [
     `bench:dist on ${device}, global batch ${batch}, ${imageSize} px, ResNet-50 layer4+fc, epochs 2..${epochs} (decoded-image cache warm)`,
     '| configuration | images/s | vs first row |', '|---|---|---|',
     ...rows.map((r) => `| ${r.name} | ${r.imagesPerSecond.toFixed(2)} | ${(r.imagesPerSecond / base).toFixed(3)} |`),
+    ...(reference.length === 0 ? [] : [
+      '', `PyTorch ${reference[0].torch}, train step only (random images in memory, no validation): the ceiling`,
+      '| configuration | images/s | Histoscope row / this |', '|---|---|---|',
+      ...reference.map((r, i) => `| ${r.name} | ${r.imagesPerSecond.toFixed(2)} | ${(rows[i].imagesPerSecond / r.imagesPerSecond).toFixed(3)} |`),
+    ]),
   ];
   process.stdout.write(lines.join('\n') + '\n');
-  await writeJsonAtomic(path.join(OUT, 'result.json'), { device, batch, imageSize, epochs, rows });
+  await writeJsonAtomic(path.join(OUT, 'result.json'), { device, batch, imageSize, epochs, rows, pytorch: reference });
 }
 
 main().catch((err: unknown) => {

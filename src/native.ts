@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { expectInteger, expectNumber, expectOneOf, expectString, invalid } from './util/expect';
+import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectString, invalid } from './util/expect';
 
 export const TRAINABLE_POLICIES = ['fc', 'layer4+fc', 'all'] as const;
 export type TrainablePolicy = (typeof TRAINABLE_POLICIES)[number];
@@ -154,6 +154,7 @@ interface NativeModelHandle {
     options: { classWeights?: number[]; augment?: AugmentOptions }): Promise<NativeStep>;
   setLearningRate(rate: number): Promise<void>;
   trainableParameters(): Promise<Float32Array>;
+  batchNormStatistics(): Promise<Float32Array>;
   setStainTarget(target: StainTarget): Promise<void>;
   info(): ModelInfo;
   dispose(): void;
@@ -177,7 +178,7 @@ interface NativeProcessGroupHandle {
   allgatherBytes(bytes: Uint8Array): Promise<Buffer[]>;
   broadcastBytes(bytes: Uint8Array, root: number): Promise<Buffer>;
   barrier(): Promise<void>;
-  attachModel(model: NativeModelHandle, bucketBytes: number): Promise<void>;
+  attachModel(model: NativeModelHandle, bucketBytes: number, syncBatchNorm: boolean): Promise<void>;
   stepWithoutImages(model: NativeModelHandle): Promise<{ loss: number }>;
   close(): void;
 }
@@ -470,6 +471,12 @@ export class Model {
     return call(() => handle.trainableParameters());
   }
 
+  /** Every BatchNorm layer's running mean and variance, flattened in order (what equivalence tests compare). */
+  batchNormStatistics(): Promise<Float32Array> {
+    const handle = this.live();
+    return call(() => handle.batchNormStatistics());
+  }
+
   info(): ModelInfo {
     return this.live().info();
   }
@@ -696,11 +703,16 @@ export class ProcessGroup {
     return call(() => handle.barrier());
   }
 
-  /** Copies rank 0's weights to `model`; from then on its train steps are this rank's share of a global batch. */
-  attach(model: Model, bucketBytes = 25 * 2 ** 20): Promise<void> {
-    expectInteger(bucketBytes, 'bucketBytes', 1);
+  /**
+   * Copies rank 0's weights to `model`; from then on its train steps are this rank's share of a
+   * global batch. `syncBatchNorm`: BatchNorm layers in training mode take their statistics over the
+   * global batch (torch.nn.SyncBatchNorm's scheme) instead of this rank's share; no effect in a world of 1.
+   */
+  attach(model: Model, options: { bucketBytes?: number; syncBatchNorm?: boolean } = {}): Promise<void> {
+    const bucketBytes = expectInteger(options.bucketBytes ?? 25 * 2 ** 20, 'bucketBytes', 1);
+    const syncBatchNorm = expectBoolean(options.syncBatchNorm ?? false, 'syncBatchNorm');
     const [handle, modelHandle] = [this.live(), model.nativeHandle()];
-    return call(() => handle.attachModel(modelHandle, bucketBytes));
+    return call(() => handle.attachModel(modelHandle, bucketBytes, syncBatchNorm));
   }
 
   /** This rank's part of a train step in which it has no images (a short last global batch). */

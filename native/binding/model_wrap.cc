@@ -25,6 +25,7 @@ Napi::Function ModelWrap::Define(Napi::Env env) {
        InstanceMethod<&ModelWrap::TrainStepStored>("trainStepStored"),
        InstanceMethod<&ModelWrap::SetLearningRate>("setLearningRate"),
        InstanceMethod<&ModelWrap::TrainableParameters>("trainableParameters"),
+       InstanceMethod<&ModelWrap::BatchNormStatistics>("batchNormStatistics"),
        InstanceMethod<&ModelWrap::SetStainTarget>("setStainTarget"),
        InstanceMethod<&ModelWrap::Gradcam>("gradcam"),
        InstanceMethod<&ModelWrap::GradcamBatch>("gradcamBatch"), InstanceMethod<&ModelWrap::Save>("save"),
@@ -279,6 +280,15 @@ Napi::Value ModelWrap::TrainableParameters(const Napi::CallbackInfo& info) {
       env, "histoscope.trainableParameters", [classifier] { return classifier->trainableValues(); },
       [](Napi::Env env, torch::Tensor& values) { return toFloat32Array(env, values); },
       {Value()});
+}
+
+// batchNormStatistics() -> Promise<Float32Array>: every BatchNorm running mean and variance, in order.
+Napi::Value ModelWrap::BatchNormStatistics(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto classifier = live(env);
+  return ComputeTask<torch::Tensor>::Start(
+      env, "histoscope.batchNormStatistics", [classifier] { return classifier->batchNormStatistics(); },
+      [](Napi::Env env, torch::Tensor& values) { return toFloat32Array(env, values); }, {Value()});
 }
 
 Napi::Value ModelWrap::SetLearningRate(const Napi::CallbackInfo& info) {

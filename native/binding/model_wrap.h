@@ -32,6 +32,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value TrainStepStored(const Napi::CallbackInfo& info);
   Napi::Value SetLearningRate(const Napi::CallbackInfo& info);
   Napi::Value TrainableParameters(const Napi::CallbackInfo& info);
+  Napi::Value BatchNormStatistics(const Napi::CallbackInfo& info);
   Napi::Value SetStainTarget(const Napi::CallbackInfo& info);
   Napi::Value Gradcam(const Napi::CallbackInfo& info);
   Napi::Value GradcamBatch(const Napi::CallbackInfo& info);

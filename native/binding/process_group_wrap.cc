@@ -126,17 +126,20 @@ Napi::Value ProcessGroupWrap::Barrier(const Napi::CallbackInfo& info) {
       [](Napi::Env env, Done&) { return env.Undefined(); }, {Value()});
 }
 
-// attachModel(model, bucketBytes): from now on the model's train steps are this rank's share.
+// attachModel(model, bucketBytes, syncBatchNorm): from now on the model's train steps are this
+// rank's share; with syncBatchNorm its BatchNorm layers in training mode use global statistics.
 Napi::Value ProcessGroupWrap::AttachModel(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto group = live(env);
   auto classifier = ModelWrap::FromValue(info[0], "the model to attach");
   if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "Expected an integer for the bucket size in bytes.");
   const int64_t bucket_bytes = info[1].As<Napi::Number>().Int64Value();
+  if (!info[2].IsBoolean()) throw Napi::TypeError::New(env, "Expected a boolean for syncBatchNorm.");
+  const bool sync_batch_norm = info[2].As<Napi::Boolean>().Value();
   return ComputeTask<Done>::Start(
       env, "histoscope.processGroup.attachModel",
-      [group, classifier, bucket_bytes] {
-        classifier->attachProcessGroup(group, bucket_bytes);
+      [group, classifier, bucket_bytes, sync_batch_norm] {
+        classifier->attachProcessGroup(group, bucket_bytes, sync_batch_norm);
         return Done{};
       },
       [](Napi::Env env, Done&) { return env.Undefined(); }, {Value(), info[0].As<Napi::Object>()});

@@ -8,6 +8,7 @@
 
 #include "core/autocast.h"
 #include "core/distributed/gradient_reducer.h"
+#include "core/distributed/sync_batch_norm.h"
 #include "core/distributed/tensor_sync.h"
 #include "core/runtime.h"
 #include "core/stain/hed_jitter.h"
@@ -218,7 +219,8 @@ TrainStepResult Classifier::trainStepPixels(const torch::Tensor& pixels,
           fallback.sum().item<int64_t>()};
 }
 
-void Classifier::attachProcessGroup(std::shared_ptr<distributed::ProcessGroup> group, int64_t bucket_bytes) {
+void Classifier::attachProcessGroup(std::shared_ptr<distributed::ProcessGroup> group, int64_t bucket_bytes,
+                                    bool sync_batch_norm) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<torch::Tensor> state, trainable;
   for (auto& p : model_->parameters()) {
@@ -229,7 +231,28 @@ void Classifier::attachProcessGroup(std::shared_ptr<distributed::ProcessGroup> g
   distributed::broadcastTensors(*group, state, 0);
   reducer_.reset();
   reducer_ = std::make_unique<distributed::GradientReducer>(group, trainable, bucket_bytes);
+  sync_batch_norm_ = sync_batch_norm && group->size() > 1;
+  if (sync_batch_norm_) {
+    // Captures the group and this classifier, which owns model_: both outlive every forward.
+    model_->setTrainingBatchNorm([group, this](torch::nn::BatchNorm2dImpl& bn, const torch::Tensor& x) {
+      return distributed::syncBatchNorm(group, bn, x, rows_count_);
+    });
+  } else {
+    model_->setTrainingBatchNorm(nullptr);
+  }
   group_ = std::move(group);
+}
+
+torch::Tensor Classifier::batchNormStatistics() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<torch::Tensor> parts;
+  for (auto& module : model_->modules(/*include_self=*/false)) {
+    if (auto* bn = module->as<torch::nn::BatchNorm2d>()) {
+      parts.push_back(bn->running_mean.detach().reshape(-1).to(torch::kFloat32).to(torch::kCPU));
+      parts.push_back(bn->running_var.detach().reshape(-1).to(torch::kFloat32).to(torch::kCPU));
+    }
+  }
+  return torch::cat(parts).contiguous();
 }
 
 torch::Tensor Classifier::trainableValues() {
@@ -268,7 +291,24 @@ TrainStepResult Classifier::distributedStep(const torch::Tensor& input, const st
   torch::Tensor logits, loss;
   optimizer_->zero_grad();
   reducer_->prepare();
-  if (input.defined()) {
+  if (!input.defined() && sync_batch_norm_) {
+    // Synchronised BatchNorm all-reduces inside forward and backward, interleaved with the
+    // gradient buckets: a rank without images runs the same graph on one zero image that counts
+    // as no rows and has zero loss, so it issues the same collectives in the same order.
+    auto placeholder = torch::zeros({1, 3, options_.image_size, options_.image_size}, torch::TensorOptions().device(device_));
+    if (options_.channels_last) placeholder = placeholder.contiguous(at::MemoryFormat::ChannelsLast);
+    rows_count_ = false;
+    try {
+      AutocastGuard autocast(device_.type(), torch::kBFloat16, options_.precision == Precision::kBf16);
+      loss = model_->forward(placeholder).to(torch::kFloat32).sum() * 0.0;
+    } catch (...) {
+      rows_count_ = true;
+      throw;
+    }
+    rows_count_ = true;
+    loss.backward();
+    logits = torch::empty({0, options_.num_classes}, torch::kFloat32);
+  } else if (input.defined()) {
     auto target = torch::tensor(labels, torch::kInt64).to(device_);
     auto ce = F::CrossEntropyFuncOptions().reduction(torch::kSum);
     if (!class_weights.empty()) {

@@ -109,7 +109,11 @@ class Classifier {
   // normalised by the global batch's class weight sum and the trainable gradients summed over
   // the ranks (in buckets of `bucket_bytes`), so every rank takes the step one process would take
   // on the whole global batch.
-  void attachProcessGroup(std::shared_ptr<distributed::ProcessGroup> group, int64_t bucket_bytes);
+  // `sync_batch_norm`: BatchNorm layers in training mode take their statistics over the global
+  // batch (distributed/sync_batch_norm.h) instead of this rank's share; in a world of one
+  // process it changes nothing, and nothing is installed.
+  void attachProcessGroup(std::shared_ptr<distributed::ProcessGroup> group, int64_t bucket_bytes,
+                          bool sync_batch_norm = false);
   // This rank's part of a step in which it has no images (a short last global batch).
   TrainStepResult trainStepWithoutImages();
 
@@ -124,6 +128,8 @@ class Classifier {
   int64_t parameterCount(bool trainable_only) const;
   // Every trainable parameter's values, flattened in order (float32, CPU): what tests compare.
   torch::Tensor trainableValues();
+  // Every BatchNorm layer's running mean and variance, flattened in order (float32, CPU).
+  torch::Tensor batchNormStatistics();
 
  private:
   void applyTrainablePolicy();
@@ -147,6 +153,9 @@ class Classifier {
   c10::Device device_;
   std::shared_ptr<distributed::ProcessGroup> group_;
   std::unique_ptr<distributed::GradientReducer> reducer_;
+  bool sync_batch_norm_ = false;
+  // False while a rank without images runs its placeholder row through synchronised BatchNorm.
+  bool rows_count_ = true;
   ResNet50 model_;
   StainTarget stain_;
   // Its own lock: info() reads the target from the JS thread and must not wait for a train step.

@@ -25,6 +25,11 @@ torch::nn::Sequential makeLayer(int64_t& in_channels, int64_t width, int64_t blo
   return layer;
 }
 
+torch::Tensor normalise(torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
+                        const std::shared_ptr<const TrainingBatchNorm>& training) {
+  return training && bn->is_training() ? (*training)(*bn, x) : bn->forward(x);
+}
+
 }  // namespace
 
 BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t width, int64_t stride) {
@@ -37,18 +42,18 @@ BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t width, int64_t strid
   bn3 = register_module("bn3", torch::nn::BatchNorm2d(out_channels));
   if (stride != 1 || in_channels != out_channels) {
     // torchvision names the projection's parts "downsample.0" (conv) and "downsample.1" (bn).
-    downsample = register_module(
-        "downsample",
-        torch::nn::Sequential(conv1x1(in_channels, out_channels, stride),
-                              torch::nn::BatchNorm2d(out_channels)));
+    downsample_conv = conv1x1(in_channels, out_channels, stride);
+    downsample_bn = torch::nn::BatchNorm2d(out_channels);
+    downsample = register_module("downsample", torch::nn::Sequential(downsample_conv, downsample_bn));
   }
 }
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
-  torch::Tensor identity = downsample ? downsample->forward(x) : x;
-  torch::Tensor out = torch::relu(bn1(conv1(x)));
-  out = torch::relu(bn2(conv2(out)));
-  out = bn3(conv3(out));
+  const auto& norm = training_batch_norm;
+  torch::Tensor identity = downsample ? normalise(downsample_bn, downsample_conv(x), norm) : x;
+  torch::Tensor out = torch::relu(normalise(bn1, conv1(x), norm));
+  out = torch::relu(normalise(bn2, conv2(out), norm));
+  out = normalise(bn3, conv3(out), norm);
   return torch::relu(out + identity);
 }
 
@@ -79,12 +84,19 @@ ResNet50Impl::ResNet50Impl(int64_t num_classes) {
 }
 
 torch::Tensor ResNet50Impl::features(torch::Tensor x) {
-  x = maxpool(torch::relu(bn1(conv1(x))));
+  x = maxpool(torch::relu(normalise(bn1, conv1(x), training_batch_norm)));
   return layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
 }
 
 torch::Tensor ResNet50Impl::head(torch::Tensor feature_map) {
   return fc(torch::flatten(torch::adaptive_avg_pool2d(feature_map, {1, 1}), 1));
+}
+
+void ResNet50Impl::setTrainingBatchNorm(TrainingBatchNorm norm) {
+  training_batch_norm = norm ? std::make_shared<const TrainingBatchNorm>(std::move(norm)) : nullptr;
+  for (auto& module : modules(/*include_self=*/false)) {
+    if (auto* block = module->as<Bottleneck>()) block->training_batch_norm = training_batch_norm;
+  }
 }
 
 void ResNet50Impl::resetHead(int64_t num_classes) {

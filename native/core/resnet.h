@@ -3,9 +3,16 @@
 // torchvision state dict maps onto it 1:1. Modelled on torchvision/models/resnet.py.
 #pragma once
 
+#include <functional>
+#include <memory>
+
 #include <torch/nn.h>
 
 namespace histoscope {
+
+// How a BatchNorm layer in training mode normalises: unset, the module itself (statistics of this
+// process's batch); data-parallel training with synchronised statistics sets one over all ranks.
+using TrainingBatchNorm = std::function<torch::Tensor(torch::nn::BatchNorm2dImpl&, const torch::Tensor&)>;
 
 // The bottleneck block: 1x1 reduce, 3x3 (carries the stride, as torchvision's "ResNet v1.5"
 // does), 1x1 expand by `kExpansion`, plus an identity or projection shortcut.
@@ -18,6 +25,10 @@ class BottleneckImpl : public torch::nn::Module {
   torch::nn::Conv2d conv1{nullptr}, conv2{nullptr}, conv3{nullptr};
   torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr}, bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};  // empty handle when the shortcut is the identity
+  // The projection's two parts (the same modules as downsample's), to apply the norm explicitly.
+  torch::nn::Conv2d downsample_conv{nullptr};
+  torch::nn::BatchNorm2d downsample_bn{nullptr};
+  std::shared_ptr<const TrainingBatchNorm> training_batch_norm;
 };
 TORCH_MODULE(Bottleneck);
 
@@ -32,6 +43,9 @@ class ResNet50Impl : public torch::nn::Module {
   torch::Tensor head(torch::Tensor feature_map);
   torch::Tensor forward(torch::Tensor x) { return head(features(x)); }
 
+  // Every BatchNorm layer in training mode normalises with `norm` (null: the modules themselves).
+  void setTrainingBatchNorm(TrainingBatchNorm norm);
+
   // Replaces `fc` with a freshly initialised linear layer of `num_classes` outputs.
   void resetHead(int64_t num_classes);
   int64_t numClasses() const { return fc->options.out_features(); }
@@ -41,6 +55,7 @@ class ResNet50Impl : public torch::nn::Module {
   torch::nn::MaxPool2d maxpool{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
   torch::nn::Linear fc{nullptr};
+  std::shared_ptr<const TrainingBatchNorm> training_batch_norm;
 };
 TORCH_MODULE(ResNet50);
 

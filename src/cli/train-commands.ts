@@ -57,6 +57,7 @@ const TRAIN_OPTIONS: OptionSpec[] = [
   { flags: '--nproc-per-node <n>', description: 'data-parallel training: start n worker processes here (one per GPU), as torchrun does; --batch stays the global batch' },
   { flags: '--dist-backend <b>', description: 'auto (nccl on CUDA, else gloo) | gloo | nccl [auto]' },
   { flags: '--dist-timeout <s>', description: 'seconds to wait for every rank at rendezvous and in each collective before failing [1800]' },
+  { flags: '--sync-bn', description: 'data-parallel training: BatchNorm layers that train (layer4\'s with the default --trainable) take their statistics over the global batch across ranks, as torch.nn.SyncBatchNorm; a single process trains exactly as without it [per-rank statistics, as DDP]' },
   ...RECIPE_OPTIONS,
 ];
 
@@ -101,6 +102,7 @@ export function overridesFromFlags(o: Flags): TrainOverrides {
     evalBatchSize: num('--eval-batch', s('evalBatch')),
     decodeCache: s('decodeCache'), decodeCacheGigabytes: num('--decode-cache-size', s('decodeCacheSize'), false),
     gallery: o.gallery === false ? null : undefined,
+    syncBatchNorm: o.syncBn === true ? true : undefined,
   };
 }
 

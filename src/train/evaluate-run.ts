@@ -10,13 +10,14 @@ import { writeJsonAtomic } from '../util/atomic-write';
 import { trainingClassWeights } from './class-weights';
 import { weightedCrossEntropy } from './epoch-metrics';
 import { faithfulnessSample } from './faithfulness-sample';
-import { predictEntries, type EntryPrediction } from './predict-entries';
+import { predictEntries, type EntryPrediction, type PredictOptions } from './predict-entries';
 import type { TrainConfig } from './recipe';
-import { loadRunData } from './run-data';
+import { loadRunData, type RunData } from './run-data';
 import { createRunDir, readEpochLog, readRunConfig, runFile, runName } from './run-folder';
 import { type GalleryFiles, writeRunGallery } from './run-gallery';
 import { type PlotFiles, writeRunPlots } from './run-plots';
 import type { TrainEventHandler } from './train-events';
+import type { DistributedContext } from './distributed/distributed-context';
 
 export interface RunMetrics {
   run: string;
@@ -43,6 +44,11 @@ export interface EvaluateOptions {
   gallery?: boolean;
   onEvent?: TrainEventHandler;
   signal?: AbortSignal;
+}
+
+/** How the run's splits are predicted: by this process alone, or in shards by every rank of a world. */
+export interface SplitPredictor {
+  dist?: DistributedContext;
 }
 
 export interface ExternalSource {
@@ -101,12 +107,47 @@ async function galleryOf(model: Model, dir: string, preds: EntryPrediction[], co
   }
 }
 
+/**
+ * The model's predictions of one part of the run's data, in the part's order. Distributed, each rank
+ * predicts its strided share (as validation does during training) and every rank gets all of them,
+ * so every image is predicted exactly once. All ranks must call it together, without a signal:
+ * a rank that stopped alone would leave the others waiting in the gather.
+ */
+async function predictPart(model: Model, data: RunData, part: 'val' | 'test', opts: PredictOptions, o: EvaluateOptions & SplitPredictor): Promise<EntryPrediction[]> {
+  const entries = data.parts[part];
+  const dist = o.dist;
+  const mine = dist ? dist.shard(entries) : entries;
+  o.onEvent?.({ event: 'evaluate', part, images: entries.length, ...(dist ? { shard: { rank: dist.rank, ranks: dist.worldSize, images: mine.length } } : {}) });
+  const preds = await predictEntries(model, mine, dist ? { ...opts, signal: undefined } : opts);
+  return dist ? dist.gatherShards(preds) : preds;
+}
+
+/**
+ * A rank other than 0 of a distributed run: its shares of the final validation and test
+ * predictions of best.pt, gathered to rank 0 (which writes metrics.json in `evaluateRun`).
+ */
+export async function predictRunShare(runDir: string, options: EvaluateOptions & Required<SplitPredictor>): Promise<void> {
+  const config = readRunConfig(runDir);
+  const data = loadRunData(runDir, config);
+  const { model } = await loadBest(runDir, options.device ?? config.device);
+  try {
+    const opts = predictOptions(config, data.manifest.root, new ImageCache(config.cacheMegabytes * 2 ** 20));
+    await predictPart(model, data, 'val', opts, options);
+    await predictPart(model, data, 'test', opts, options);
+  } finally {
+    model.dispose();
+  }
+}
+
 export function reportOf(preds: EntryPrediction[], threshold: number): EvaluationReport {
   return evaluatePredictions(preds.map(({ label, probMalignant, patient, subtype }) => ({ label, probMalignant, patient, subtype })), { threshold });
 }
 
-/** Threshold on validation, test at it, metrics.json and plots in the run folder. */
-export async function evaluateRun(runDir: string, options: EvaluateOptions = {}): Promise<RunMetrics> {
+/**
+ * Threshold on validation, test at it, metrics.json and plots in the run folder. With `dist` (rank
+ * 0 of a world whose other ranks call `predictRunShare`) both splits are predicted in shards.
+ */
+export async function evaluateRun(runDir: string, options: EvaluateOptions & SplitPredictor = {}): Promise<RunMetrics> {
   const config = readRunConfig(runDir);
   const data = loadRunData(runDir, config);
   const epochs = readEpochLog(runDir);
@@ -114,14 +155,12 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions = {})
   try {
     const cache = new ImageCache(config.cacheMegabytes * 2 ** 20);
     const opts = predictOptions(config, data.manifest.root, cache, options.signal);
-    options.onEvent?.({ event: 'evaluate', part: 'val', images: data.parts.val.length });
-    const val = await predictEntries(model, data.parts.val, opts);
+    const val = await predictPart(model, data, 'val', opts, options);
     const threshold = selectThreshold(val.map((p) => p.label), val.map((p) => p.probMalignant), config.thresholdCriterion);
     const valReport = reportOf(val, threshold.threshold);
     const weights = trainingClassWeights(config.classWeighting, data.parts.train);
     const valLoss = weightedCrossEntropy(val.map((p) => p.probabilities), val.map((p) => p.label), weights).mean;
-    options.onEvent?.({ event: 'evaluate', part: 'test', images: data.parts.test.length });
-    const testPreds = await predictEntries(model, data.parts.test, opts);
+    const testPreds = await predictPart(model, data, 'test', opts, options);
     const test = reportOf(testPreds, threshold.threshold);
     const plots = await writeRunPlots(runDir, epochs, bestEpoch, test, config.magnification);
     const gallery = await galleryOf(model, runDir, testPreds, config, data.manifest.root, threshold.threshold, options);

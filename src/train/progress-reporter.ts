@@ -59,7 +59,7 @@ export function createTrainReporter(o: ReporterOptions): TrainEventHandler {
         err.write(`Stopped after ${e.epochsCompleted} complete epoch(s); continue with: histoscope train --resume ${e.runDir}\n`);
         break;
       case 'evaluate':
-        err.write(`Evaluating the best checkpoint on ${e.part} (${e.images} images)\n`);
+        err.write(`Evaluating the best checkpoint on ${e.part} (${e.images} images${e.shard ? `; ${e.shard.images} on rank ${e.shard.rank} of ${e.shard.ranks}` : ''})\n`);
         break;
       case 'gallery':
         err.write(`Grad-CAM gallery and top losses in ${e.dir} (${e.seconds.toFixed(1)} s)\n`);

@@ -5,7 +5,7 @@ import { DEFAULT_FRACTIONS, MAGNIFICATIONS, type GroupBy, type Magnification, ty
 import type { ThresholdCriterion } from '../eval';
 import { FROZEN_BATCH_NORM, PRECISIONS, ROTATION_FILLS, STAIN_METHODS, TRAINABLE_POLICIES, type FrozenBatchNorm, type Precision, type RotationFill, type StainMethod, type TrainablePolicy } from '../native';
 import { defaultDecodeConcurrency } from '../util/decode-threads';
-import { expectBoolean, expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../util/expect';
+import { ValidationError, expectBoolean, expectInteger, expectNumber, expectOneOf, expectString, invalid } from '../util/expect';
 
 /** One magnification (the study trains one model per magnification) or all of them pooled. */
 export type TrainMagnification = Magnification | 'pooled';
@@ -90,6 +90,12 @@ export interface TrainConfig {
   stainNorm: StainMethod;
   /** What the normalisation is fitted to: 'train' (a seeded sample of the training split) or an image file. */
   stainTarget: string;
+  /**
+   * Data-parallel training: BatchNorm layers in training mode take their statistics over the global
+   * batch across ranks (torch.nn.SyncBatchNorm) instead of each rank's share (DDP's default).
+   * A single process trains exactly as without it.
+   */
+  syncBatchNorm: boolean;
 }
 
 /** Test images shown with their Grad-CAM maps: a seeded sample per class, and the highest losses. */
@@ -135,6 +141,7 @@ export const STUDY_RECIPE: Omit<TrainConfig, 'data'> = Object.freeze({
   gallery: Object.freeze({ perClass: 4, topLosses: 8 }),
   stainNorm: 'none',
   stainTarget: 'train',
+  syncBatchNorm: false,
 }) as Omit<TrainConfig, 'data'>;
 
 export const LEARNING_RATE_SCALINGS = ['auto', 'linear', 'none'] as const;
@@ -222,6 +229,12 @@ export function validateConfig(c: TrainConfig): TrainConfig {
   if (c.decodeCache !== undefined) expectString(c.decodeCache, 'decode cache');
   if (c.decodeCacheGigabytes != null) expectNumber(c.decodeCacheGigabytes, 'decode cache size (GiB)', 0);
   expectInteger(c.evalBatchSize, 'evaluation batch size', 1, 4096);
+  // Absent from configs saved before it existed: those resume with per-rank statistics.
+  if (c.syncBatchNorm !== undefined) expectBoolean(c.syncBatchNorm, 'syncBatchNorm');
+  if (c.syncBatchNorm && c.trainable === 'fc' && c.frozenBatchNorm === 'frozen') {
+    throw new ValidationError('Expected layer4+fc or all for --trainable with --sync-bn but received fc: with only fc trained, every ' +
+      'BatchNorm layer keeps its running statistics, so there are no batch statistics to synchronise; drop --sync-bn or train layer4.');
+  }
   if (c.gallery != null) {
     expectInteger(c.gallery.perClass, 'gallery.perClass (images per class)', 0, 64);
     expectInteger(c.gallery.topLosses, 'gallery.topLosses (highest-loss images)', 0, 256);

@@ -17,7 +17,8 @@ export type TrainEvent =
   | { event: 'epoch-end'; record: EpochLogRecord }
   | { event: 'early-stop'; epoch: number; bestEpoch: number; patience: number }
   | { event: 'interrupted'; runDir: string; epochsCompleted: number }
-  | { event: 'evaluate'; part: 'val' | 'test'; images: number }
+  /** `shard`: a distributed run, where this rank predicts `shard.images` of the part's `images`. */
+  | { event: 'evaluate'; part: 'val' | 'test'; images: number; shard?: { rank: number; ranks: number; images: number } }
   /** The Grad-CAM gallery was written (`files` files under `dir`, in `seconds`). */
   | { event: 'gallery'; dir: string; files: number; seconds: number }
   | { event: 'run-end'; runDir: string; bestEpoch: number; epochs: number; threshold: number;

@@ -9,7 +9,7 @@ import { writeJsonAtomic } from '../util/atomic-write';
 import { removeStaleTemps } from '../util/stale-temp-files';
 import { trainingClassWeights } from './class-weights';
 import { EarlyStopper } from './early-stopping';
-import { evaluateRun, type RunMetrics } from './evaluate-run';
+import { evaluateRun, predictRunShare, type RunMetrics } from './evaluate-run';
 import { resolveInitialWeights, type InitialWeights } from './initial-weights';
 import { resolveTrainConfig, validateConfig, type TrainConfig, type TrainOverrides } from './recipe';
 import { loadRunData, partCounts, prepareRunData, type RunData } from './run-data';
@@ -82,7 +82,7 @@ function removeDebris(dir: string, depth: number, emit: TrainEventHandler): void
 async function trainAndEvaluate(model: Model, runDir: string, config: TrainConfig, data: RunData, state: LoopState,
   resumed: boolean, options: TrainRunOptions, dist?: DistributedContext): Promise<TrainRunResult> {
   const emit = options.onEvent ?? ((): void => undefined);
-  if (dist) await dist.attach(model);
+  if (dist) await dist.attach(model, config.syncBatchNorm === true);
   const classWeights = trainingClassWeights(config.classWeighting, data.parts.train);
   emit({
     event: 'run-start', runDir, resumed, startEpoch: state.completed, config, classWeights,
@@ -100,9 +100,16 @@ async function trainAndEvaluate(model: Model, runDir: string, config: TrainConfi
     emit({ event: 'interrupted', runDir, epochsCompleted: state.completed });
     return { runDir, status: 'interrupted', epochs: state.completed };
   }
-  // The other ranks are done: rank 0 evaluates the best checkpoint and writes metrics.json.
-  if (dist && !dist.isWriter) return { runDir, status: 'finished', epochs: state.completed };
-  const metrics = await evaluateRun(runDir, { onEvent: options.onEvent, signal: options.signal });
+  if (dist) {
+    // Every rank predicts its share of validation and test from best.pt, which rank 0 has written
+    // by now; rank 0 gathers them and alone writes metrics.json, plots and the gallery.
+    await dist.barrier();
+    if (!dist.isWriter) {
+      await predictRunShare(runDir, { device: config.device, dist });
+      return { runDir, status: 'finished', epochs: state.completed };
+    }
+  }
+  const metrics = await evaluateRun(runDir, { device: config.device, onEvent: options.onEvent, signal: options.signal, dist });
   emit({
     event: 'run-end', runDir, bestEpoch: metrics.bestEpoch, epochs: metrics.epochs, threshold: metrics.threshold.threshold,
     val: { accuracy: metrics.validation.accuracy, weightedF1: metrics.validation.weightedF1 },

@@ -102,6 +102,8 @@ describe('histoscope train | evaluate | promote | sweep | cv', function () {
       [['train', '--mag', '40X'], /--data is required/],
       [['train', '--data', dir, '--mag', '50X'], /Expected one of 40X, 100X, 200X, 400X, pooled, all for --mag but received '50X'/],
       [['train', '--data', dir, '--batch', 'x'], /Expected integer for --batch but received 'x'/],
+      [['train', '--data', dir, '--mag', '40X', '--weights', 'none', '--trainable', 'fc', '--sync-bn', '--runs', path.join(dir, 'runs')],
+        /Expected layer4\+fc or all for --trainable with --sync-bn but received fc/],
       [['train', '--resume', path.join(dir, 'nope')], /is not a training run/],
       [['evaluate', dir], /is not a training run/],
       [['promote', dir], /is not a training run/],

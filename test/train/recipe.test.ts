@@ -44,6 +44,15 @@ describe('training recipe', () => {
     expect(() => resolveTrainConfig({ data: 'd', device: 'tpu' })).to.throw(/device/);
     expect(() => resolveTrainConfig({ data: 'd', augmentation: { maxRotationDegrees: 270 } })).to.throw(/maxRotationDegrees/);
   });
+
+  it('synchronised BatchNorm is off by default and refused where no BatchNorm layer trains', () => {
+    expect(resolveTrainConfig({ data: 'd' }).config.syncBatchNorm).to.equal(false);
+    expect(resolveTrainConfig({ data: 'd', syncBatchNorm: true }).config.syncBatchNorm).to.equal(true);
+    expect(() => resolveTrainConfig({ data: 'd', syncBatchNorm: true, trainable: 'fc' }))
+      .to.throw(/Expected layer4\+fc or all for --trainable with --sync-bn but received fc: .*no batch statistics to synchronise/);
+    // Frozen stages whose statistics are updated do run BatchNorm in training mode: allowed.
+    expect(resolveTrainConfig({ data: 'd', syncBatchNorm: true, trainable: 'fc', frozenBatchNorm: 'update' }).config.syncBatchNorm).to.equal(true);
+  });
 });
 
 describe('class weights', () => {

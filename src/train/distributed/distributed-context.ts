@@ -69,8 +69,14 @@ export class DistributedContext {
     return this.backend === 'nccl' ? `cuda:${this.env.localRank}` : configured;
   }
 
-  attach(model: Model): Promise<void> {
-    return this.group.attach(model);
+  /** Joins `model` to the world; `syncBatchNorm`: BatchNorm statistics over the global batch. */
+  attach(model: Model, syncBatchNorm = false): Promise<void> {
+    return this.group.attach(model, { syncBatchNorm });
+  }
+
+  /** Returns once every rank has called it (e.g. rank 0 has written a file the others read next). */
+  barrier(): Promise<void> {
+    return this.group.barrier();
   }
 
   close(): void {

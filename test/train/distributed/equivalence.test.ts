@@ -1,12 +1,13 @@
 // Data parallel on the CPU with Gloo over 127.0.0.1: two ranks x per-rank batch 8 end where one
 // process with batch 16 ends (same seeds, class weights unequal, augmentation on), and the
 // distributed run's folder is complete, written by rank 0 alone, with validation metrics (sharded
-// and gathered) equal to the single process's.
+// and gathered) equal to the single process's; the final evaluation of validation and test is
+// sharded across the ranks too and its metrics.json equals a single-process evaluation.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Model } from '../../../src/native';
-import { evaluateRun, readEpochLog } from '../../../src/train';
+import { evaluateRun, readEpochLog, type RunMetrics } from '../../../src/train';
 import { syntheticCohort, tmpDir } from '../helpers';
 import { startCli } from './dist-helpers';
 
@@ -73,9 +74,23 @@ describe('distributed training: 2 ranks x batch 8 = 1 process x batch 16', funct
       expect(e2[i].trainAccuracy).to.be.closeTo(e1[i].trainAccuracy, 1e-9);
       expect(e2[i].bestEpoch).to.equal(e1[i].bestEpoch);
     }
-    // The run's metrics equal a fresh single-process evaluation of its checkpoint.
-    const written = JSON.parse(fs.readFileSync(path.join(multiDir, 'metrics.json'), 'utf8')) as { test: { metrics: { weightedF1: number } } };
+    // The final evaluation was sharded: rank 0 (the only one reporting) predicted its strided half
+    // of each split, and the gathered predictions cover each split once (the counts below).
+    const evaluations = two.stdout.split('\n').filter((l) => l.includes('"event":"evaluate"'))
+      .map((l) => JSON.parse(l) as { part: string; images: number; shard?: { rank: number; ranks: number; images: number } });
+    expect(evaluations.map((e) => e.part)).to.deep.equal(['val', 'test']);
+    for (const e of evaluations) expect(e.shard, e.part).to.deep.equal({ rank: 0, ranks: 2, images: Math.ceil(e.images / 2) });
+    // The run's metrics equal a fresh single-process evaluation of its checkpoint, count for count.
+    const written = JSON.parse(fs.readFileSync(path.join(multiDir, 'metrics.json'), 'utf8')) as RunMetrics;
     const again = await evaluateRun(multiDir);
+    expect(written.test.counts).to.deep.equal(again.test.counts);
+    expect(written.test.counts.images).to.equal(evaluations[1].images);
+    expect(written.test.confusionMatrix).to.deep.equal(again.test.confusionMatrix);
+    expect(written.validation.report.confusionMatrix).to.deep.equal(again.validation.report.confusionMatrix);
+    // Probabilities agree to fp32 rounding (the shards are predicted in other batches).
+    expect(written.threshold.threshold).to.be.closeTo(again.threshold.threshold, 1e-5);
     expect(again.test.metrics.weightedF1).to.be.closeTo(written.test.metrics.weightedF1, 1e-9);
+    expect(again.test.roc.auc ?? 0).to.be.closeTo(written.test.roc.auc ?? 0, 1e-6);
+    expect(again.validation.loss).to.be.closeTo(written.validation.loss, 1e-5);
   });
 });

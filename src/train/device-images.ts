@@ -31,6 +31,14 @@ export class DeviceImages {
     return this.writtenCount === this.written.length;
   }
 
+  /** The entries among `entries` whose images are not in the store yet. */
+  missing(entries: readonly ManifestEntry[]): ManifestEntry[] {
+    return entries.filter((e) => {
+      const row = this.rowByPath.get(e.path);
+      return row !== undefined && !this.written[row];
+    });
+  }
+
   rowsOf(entries: readonly ManifestEntry[]): number[] {
     return entries.map((e) => {
       const row = this.rowByPath.get(e.path);

@@ -1,6 +1,7 @@
 // Decides, once per run, whether the training and validation splits' decoded images live on the
 // model's device, and reserves them there when they fit the budget. A failure to reserve (the
 // device filled up meanwhile) is a warning and the run streams instead: never a failed run.
+import type { ManifestEntry } from '../data';
 import type { Model } from '../native';
 import { DeviceImages } from './device-images';
 import { deviceImageBudget } from './device-image-budget';
@@ -15,9 +16,14 @@ export interface SplitDeviceImages {
 
 const MB = 2 ** 20;
 
-export async function openDeviceImages(model: Model, data: RunData, config: TrainConfig, emit: TrainEventHandler): Promise<SplitDeviceImages> {
+/**
+ * `val` defaults to the whole validation split; a distributed rank passes its own share (the same
+ * every epoch), while it keeps the whole training split (its share changes every epoch).
+ */
+export async function openDeviceImages(model: Model, data: RunData, config: TrainConfig, emit: TrainEventHandler,
+  val: readonly ManifestEntry[] = data.parts.val): Promise<SplitDeviceImages> {
   if (config.deviceImages === 'off') return {};
-  const { train, val } = data.parts;
+  const { train } = data.parts;
   const needed = DeviceImages.bytesFor(train.length + val.length, config.imageSize);
   const device = model.info().device;
   const budget = await deviceImageBudget(device, config.deviceImageBudgetMegabytes);

@@ -14,6 +14,8 @@ export type TrainEvent =
   | { event: 'epoch-start'; epoch: number; maxEpochs: number; batches: number }
   | { event: 'batch'; epoch: number; batch: number; batches: number; loss: number; accuracy: number }
   | { event: 'validate'; epoch: number; done: number; total: number }
+  /** A distributed rank completed its device-resident copy of a split (`added` images it had not streamed). */
+  | { event: 'device-images'; split: 'train'; images: number; added: number }
   | { event: 'epoch-end'; record: EpochLogRecord }
   | { event: 'early-stop'; epoch: number; bestEpoch: number; patience: number }
   | { event: 'interrupted'; runDir: string; epochsCompleted: number }

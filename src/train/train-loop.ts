@@ -5,6 +5,7 @@ import { BatchLoader, type DecodedCache, deriveSeed, type ImageCache } from '../
 import type { Model } from '../native';
 import { PassAccumulator, argmax, weightedCrossEntropy } from './epoch-metrics';
 import { EarlyStopper, type EarlyStoppingState } from './early-stopping';
+import { completeDeviceImages } from './complete-device-images';
 import { openDeviceImages, type SplitDeviceImages } from './open-device-images';
 import { learningRateAt } from './learning-rate';
 import { AbortedError, predictEntries } from './predict-entries';
@@ -61,8 +62,9 @@ export async function runEpochs(model: Model, runDir: string, config: TrainConfi
     prefetch: config.prefetch, concurrency: config.decodeConcurrency, cache: o.cache, decodedCache: o.decodedCache,
     shard: o.dist ? { rank: o.dist.rank, worldSize: o.dist.worldSize } : undefined,
   });
-  // Distributed ranks stream through the decoded-image cache: a rank's share changes every epoch.
-  const images = o.dist ? {} : await openDeviceImages(model, data, config, emit);
+  // A distributed rank keeps the whole training split (its share changes every epoch) and its own
+  // share of the validation split (the same every epoch).
+  const images = await openDeviceImages(model, data, config, emit, o.dist ? o.dist.shard(data.parts.val) : data.parts.val);
   try {
     return await epochs(model, runDir, config, data, classWeights, state, o, loader, images);
   } finally {
@@ -83,6 +85,14 @@ async function epochs(model: Model, runDir: string, config: TrainConfig, data: R
   while (state.completed < config.maxEpochs && !state.stopper.stopped) {
     if ((await interrupted()) || (o.maxEpochsThisSession !== undefined && session >= o.maxEpochsThisSession)) return 'interrupted';
     const epoch = state.completed + 1;
+    if (dist && session > 0 && images.train && !images.train.complete) {
+      // This rank streamed only its share so far: fetch the rest once, then gather on the device.
+      const added = await completeDeviceImages(images.train, data.parts.train, {
+        root: data.manifest.root, imageSize: config.imageSize, batchSize: config.evalBatchSize, cache: o.cache, decodedCache: o.decodedCache,
+        prefetch: config.prefetch, concurrency: config.decodeConcurrency,
+      });
+      emit({ event: 'device-images', split: 'train', images: data.parts.train.length, added });
+    }
     const t0 = Date.now();
     emit({ event: 'epoch-start', epoch, maxEpochs: config.maxEpochs, batches: loader.length });
     const train = new PassAccumulator();

@@ -1,7 +1,8 @@
 // Data parallel on the CPU with Gloo over 127.0.0.1: two ranks x per-rank batch 8 end where one
 // process with batch 16 ends (same seeds, class weights unequal, augmentation on), and the
 // distributed run's folder is complete, written by rank 0 alone, with validation metrics (sharded
-// and gathered) equal to the single process's; the final evaluation of validation and test is
+// and gathered) equal to the single process's; from epoch 2 both gather batches from their
+// device-resident copies (a rank completes its copy after epoch 1); the final evaluation of validation and test is
 // sharded across the ranks too and its metrics.json equals a single-process evaluation.
 import { expect } from 'chai';
 import * as fs from 'node:fs';
@@ -63,6 +64,13 @@ describe('distributed training: 2 ranks x batch 8 = 1 process x batch 16', funct
     const start = await initial.trainableParameters();
     initial.dispose();
     expect(a.some((v, i) => Math.abs(v - start[i]) > 1e-4)).to.equal(true);
+
+    // Epoch 2 gathered its batches from the device-resident copy: after epoch 1 rank 0 fetched the
+    // training images it had not streamed (the other rank's share) into its store, once.
+    const kept = two.stdout.split('\n').filter((l) => l.includes('"event":"device-images"'))
+      .map((l) => JSON.parse(l) as { split: string; images: number; added: number });
+    expect(kept, 'device-images events').to.have.length(1);
+    expect(kept[0].added).to.be.above(0).and.below(kept[0].images);
 
     const e1 = readEpochLog(singleDir);
     const e2 = readEpochLog(multiDir);

@@ -9,8 +9,11 @@
 // On CPU, PyTorch's own rows follow (bench/dist_reference.py, /usr/bin/python3): the same three
 // configurations with DistributedDataParallel, on random images in memory and without validation,
 // so they are the ceiling the pipeline's rows are measured against.
+// Configurations alternate over --rounds rounds, each round starting with the next one, so that
+// none always runs first or right after another; a row reports the mean of its rounds and each.
 // Options: --device cpu|cuda (cpu)  --images N (192)  --epochs N (3)  --batch N (16; CUDA 256)
 //          --image-size PX (224)  --gpus N (CUDA: ranks of the multi-GPU row; 0 = skip)  --threads N (2)
+//          --rounds N (2)
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -31,10 +34,29 @@ const batch = Number(argument('batch', cuda ? '256' : '16'));
 const imageSize = argument('image-size', '224');
 const threads = Number(argument('threads', '2'));
 const gpus = Number(argument('gpus', '0'));
+const rounds = Number(argument('rounds', '2'));
 const OUT = path.join(__dirname, 'out', 'dist');
 const CLI = ['--import', 'tsx', path.join(__dirname, '..', 'src', 'cli.ts')];
 
-interface Row { name: string; ranks: number; threadsPerRank: number; backend: string; imagesPerSecond: number }
+interface Row { name: string; ranks: number; threadsPerRank: number; backend: string; imagesPerSecond: number; rounds: number[] }
+
+interface Config { name: string; extra: string[]; env: NodeJS.ProcessEnv; ranks: number; threadsPerRank: number; backend: string }
+
+/** Each configuration `rounds` times, round r starting at configuration r (mod count). */
+function runAlternating(configs: Config[]): Row[] {
+  const rates = configs.map((): number[] => []);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < configs.length; k++) {
+      const i = (r + k) % configs.length;
+      const c = configs[i];
+      rates[i].push(run(c.name, c.extra, c.env, c.ranks, c.threadsPerRank, c.backend).imagesPerSecond);
+    }
+  }
+  return configs.map((c, i) => ({
+    name: c.name, ranks: c.ranks, threadsPerRank: c.threadsPerRank, backend: c.backend,
+    imagesPerSecond: rates[i].reduce((a, b) => a + b, 0) / rates[i].length, rounds: rates[i],
+  }));
+}
 
 function run(name: string, extra: string[], env: NodeJS.ProcessEnv, ranks: number, threadsPerRank: number, backend: string): Row {
   const runs = path.join(OUT, 'runs', name.replace(/\W+/g, '-'));
@@ -53,7 +75,7 @@ function run(name: string, extra: string[], env: NodeJS.ProcessEnv, ranks: numbe
   const seconds = steady.reduce((s, e) => s + e.seconds, 0);
   const ips = steady.reduce((s, e) => s + e.imagesPerSecond * e.seconds, 0) / seconds;
   process.stderr.write(`${name}: ${ips.toFixed(2)} images/s\n`);
-  return { name, ranks, threadsPerRank, backend, imagesPerSecond: ips };
+  return { name, ranks, threadsPerRank, backend, imagesPerSecond: ips, rounds: [ips] };
 }
 
 interface ReferenceRow { name: string; imagesPerSecond: number; torch: string }
@@ -78,22 +100,23 @@ async function main(): Promise<void> {
     await generateSynthetic(path.join(OUT, 'data'), { patients, imagesPerPatient: 5, width: 700, height: 460, seed: 9, magnifications: ['100X'] });
   }
   const world1 = { RANK: '0', WORLD_SIZE: '1', LOCAL_RANK: '0', LOCAL_WORLD_SIZE: '1', MASTER_ADDR: '127.0.0.1', MASTER_PORT: '29577' };
-  const rows: Row[] = [];
-  if (!cuda) {
-    rows.push(run(`1 process x ${threads} threads`, [], {}, 1, threads, 'none'));
-    rows.push(run(`world of 1 (gloo) x ${threads} threads`, ['--dist-backend', 'gloo'], world1, 1, threads, 'gloo'));
-    rows.push(run(`${threads} ranks (gloo) x 1 thread`, ['--nproc-per-node', String(threads), '--dist-backend', 'gloo'], {}, threads, 1, 'gloo'));
-  } else {
-    rows.push(run('1 GPU, not distributed', [], {}, 1, threads, 'none'));
-    rows.push(run('world of 1 (nccl)', ['--dist-backend', 'nccl'], world1, 1, threads, 'nccl'));
-    if (gpus > 1) rows.push(run(`${gpus} GPUs (nccl)`, ['--nproc-per-node', String(gpus), '--dist-backend', 'nccl'], {}, gpus, threads, 'nccl'));
-  }
+  if (!(Number.isInteger(rounds) && rounds >= 1)) throw new Error(`--rounds must be a whole number of at least 1 but is ${rounds}.`);
+  const configs: Config[] = !cuda ? [
+    { name: `1 process x ${threads} threads`, extra: [], env: {}, ranks: 1, threadsPerRank: threads, backend: 'none' },
+    { name: `world of 1 (gloo) x ${threads} threads`, extra: ['--dist-backend', 'gloo'], env: world1, ranks: 1, threadsPerRank: threads, backend: 'gloo' },
+    { name: `${threads} ranks (gloo) x 1 thread`, extra: ['--nproc-per-node', String(threads), '--dist-backend', 'gloo'], env: {}, ranks: threads, threadsPerRank: 1, backend: 'gloo' },
+  ] : [
+    { name: '1 GPU, not distributed', extra: [], env: {}, ranks: 1, threadsPerRank: threads, backend: 'none' },
+    { name: 'world of 1 (nccl)', extra: ['--dist-backend', 'nccl'], env: world1, ranks: 1, threadsPerRank: threads, backend: 'nccl' },
+    ...(gpus > 1 ? [{ name: `${gpus} GPUs (nccl)`, extra: ['--nproc-per-node', String(gpus), '--dist-backend', 'nccl'], env: {}, ranks: gpus, threadsPerRank: threads, backend: 'nccl' }] : []),
+  ];
+  const rows = runAlternating(configs);
   const base = rows[0].imagesPerSecond;
   const reference = cuda ? [] : pytorchRows();
   const lines = [
-    `bench:dist on ${device}, global batch ${batch}, ${imageSize} px, ResNet-50 layer4+fc, epochs 2..${epochs} (decoded-image cache warm)`,
-    '| configuration | images/s | vs first row |', '|---|---|---|',
-    ...rows.map((r) => `| ${r.name} | ${r.imagesPerSecond.toFixed(2)} | ${(r.imagesPerSecond / base).toFixed(3)} |`),
+    `bench:dist on ${device}, global batch ${batch}, ${imageSize} px, ResNet-50 layer4+fc, epochs 2..${epochs} (decoded-image cache warm), ${rounds} alternating rounds`,
+    '| configuration | images/s (mean) | each round | vs first row |', '|---|---|---|---|',
+    ...rows.map((r) => `| ${r.name} | ${r.imagesPerSecond.toFixed(2)} | ${r.rounds.map((x) => x.toFixed(2)).join(', ')} | ${(r.imagesPerSecond / base).toFixed(3)} |`),
     ...(reference.length === 0 ? [] : [
       '', `PyTorch ${reference[0].torch}, train step only (random images in memory, no validation): the ceiling`,
       '| configuration | images/s | Histoscope row / this |', '|---|---|---|',

@@ -65,6 +65,16 @@ void onRanks(int world, const std::function<void(int)>& body) {
   }
 }
 
+// A CPU classifier at 32 px with a fixed seed, as the classifier cases below compare.
+ClassifierOptions smallClassifierOptions(TrainablePolicy trainable) {
+  ClassifierOptions options;
+  options.device = "cpu";
+  options.image_size = 32;
+  options.seed = 11;
+  options.trainable = trainable;
+  return options;
+}
+
 void requireGloo() {
   if (!backendAvailable("gloo")) SKIP("this build has no Gloo backend (install libgloo-dev and rebuild)");
 }
@@ -203,11 +213,8 @@ TEST_CASE("bucketed all-reduce sums gradients, overlaps backward, and counts a r
 
 TEST_CASE("two ranks x half a batch take the same classifier step as one process on the whole batch") {
   requireGloo();
-  ClassifierOptions options;
-  options.device = "cpu";
-  options.image_size = 32;
-  options.seed = 11;
-  options.trainable = TrainablePolicy::kFc;  // per-rank BatchNorm statistics would differ in layer4
+  // per-rank BatchNorm statistics would differ in layer4
+  auto options = smallClassifierOptions(TrainablePolicy::kFc);
   const int64_t n = 6, size = 32;
   std::vector<uint8_t> pixels(n * size * size * 3);
   std::mt19937 rng(5);
@@ -373,11 +380,8 @@ TEST_CASE("synchronised BatchNorm fails on every rank, with a clear message, whe
 
 TEST_CASE("synchronised BatchNorm in the classifier: layer4 trained, 2 ranks (one without images) = 1 process") {
   requireGloo();
-  ClassifierOptions options;
-  options.device = "cpu";
-  options.image_size = 32;
-  options.seed = 11;
-  options.trainable = TrainablePolicy::kLayer4Fc;  // layer4's BatchNorm layers run in training mode
+  // layer4's BatchNorm layers run in training mode
+  auto options = smallClassifierOptions(TrainablePolicy::kLayer4Fc);
   const int64_t n = 6, size = 32, row = size * size * 3;
   std::vector<uint8_t> pixels(n * row);
   std::mt19937 rng(5);

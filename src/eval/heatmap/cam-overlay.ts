@@ -3,7 +3,7 @@
 // never H&E's hues) and laid over it: how the training run's gallery draws a map over tissue, in
 // the colours the web and CLI pictures use.
 import { applyEvidenceColormap } from './colormap';
-import { blendOver } from './overlay';
+import { blendOver, quantise } from './overlay';
 
 export interface CamMap {
   /** height*width values in 0..1, row-major. */
@@ -47,9 +47,7 @@ export function stretchMap(map: CamMap, width: number, height: number): Uint8Arr
     for (let x = 0, o = y * width; x < width; x++, o++) {
       const upper = cam[top + left[x]] + (cam[top + right[x]] - cam[top + left[x]]) * towardRight[x];
       const lower = cam[bottom + left[x]] + (cam[bottom + right[x]] - cam[bottom + left[x]]) * towardRight[x];
-      const v = upper + (lower - upper) * down;
-      // quantiseMap's rule: clamped to 0..1, NaN as 0.
-      out[o] = v > 0 ? (v >= 1 ? 255 : Math.round(v * 255)) : 0;
+      out[o] = quantise(upper + (lower - upper) * down);
     }
   }
   return out;

@@ -2,13 +2,15 @@
 // over the tissue: with one opacity everywhere (blend), or weighted by the heatmap's own alpha
 // (blendOver: the evidence map, transparent where there is no evidence, so the tissue shows).
 
+/** One 0..1 value → a 0..255 byte (clamped; NaN counts as 0). */
+export function quantise(v: number): number {
+  return v > 0 ? (v >= 1 ? 255 : Math.round(v * 255)) : 0;
+}
+
 /** 0..1 floats → 0..255 bytes (values outside 0..1 or NaN are clamped; NaN counts as 0). */
 export function quantiseMap(values: Float32Array): Uint8Array {
   const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    out[i] = v > 0 ? (v >= 1 ? 255 : Math.round(v * 255)) : 0;
-  }
+  for (let i = 0; i < values.length; i++) out[i] = quantise(values[i]);
   return out;
 }
 

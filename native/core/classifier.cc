@@ -84,9 +84,9 @@ torch::Tensor Classifier::modelInput(const torch::Tensor& pixels, const AugmentO
   if (stain.method != StainMethod::kNone) {
     auto normalized = normalizeStain(images, stain);
     images = normalized.images;
-    if (stain_fallback) *stain_fallback = normalized.fallback.to(torch::kCPU);
+    if (stain_fallback) *stain_fallback = normalized.fallback;
   } else if (stain_fallback) {
-    *stain_fallback = torch::zeros({images.size(0)}, torch::kBool);
+    *stain_fallback = torch::zeros({images.size(0)}, torch::TensorOptions().dtype(torch::kBool).device(images.device()));
   }
   if (augment) {
     images = augmentImages(images, *augment);
@@ -136,9 +136,11 @@ PredictResult Classifier::predictPixels(const torch::Tensor& pixels, const Predi
   torch::NoGradGuard no_grad;
   model_->eval();
   PredictResult result;
-  auto input = modelInput(pixels, nullptr, &options, &result.stain_fallback);
+  torch::Tensor fallback;
+  auto input = modelInput(pixels, nullptr, &options, &fallback);
   AutocastGuard autocast(device_.type(), torch::kBFloat16, options_.precision == Precision::kBf16);
   result.logits = model_->forward(input).to(torch::kFloat32).to(torch::kCPU);
+  result.stain_fallback = fallback.to(torch::kCPU);
   return result;
 }
 
@@ -195,11 +197,7 @@ TrainStepResult Classifier::trainStepPixels(const torch::Tensor& pixels,
   enterTrainMode();
   torch::Tensor fallback;
   auto input = modelInput(pixels, augment, nullptr, &fallback);
-  if (group_) {
-    auto result = distributedStep(input, labels, class_weights);
-    result.stain_fallbacks = fallback.sum().item<int64_t>();
-    return result;
-  }
+  if (group_) return distributedStep(input, labels, class_weights, fallback);
   auto target = torch::tensor(labels, torch::kInt64).to(device_);
   auto ce = F::CrossEntropyFuncOptions();
   if (!class_weights.empty()) {
@@ -215,8 +213,7 @@ TrainStepResult Classifier::trainStepPixels(const torch::Tensor& pixels,
   optimizer_->zero_grad();
   loss.backward();
   optimizer_->step();
-  return {loss.item<double>(), logits.detach().to(torch::kFloat32).to(torch::kCPU),
-          fallback.sum().item<int64_t>()};
+  return readBackStep(loss, logits, fallback, device_);
 }
 
 void Classifier::attachProcessGroup(std::shared_ptr<distributed::ProcessGroup> group, int64_t bucket_bytes,
@@ -269,12 +266,12 @@ TrainStepResult Classifier::trainStepWithoutImages() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!group_) throw std::logic_error("A train step without images only makes sense in distributed training.");
   enterTrainMode();
-  return distributedStep(torch::Tensor(), {}, {});
+  return distributedStep(torch::Tensor(), {}, {}, torch::Tensor());
 }
 
 // `input` undefined: this rank has no images in this step but takes part in every collective.
 TrainStepResult Classifier::distributedStep(const torch::Tensor& input, const std::vector<int64_t>& labels,
-                                            const std::vector<double>& class_weights) {
+                                            const std::vector<double>& class_weights, const torch::Tensor& fallback) {
   // DDP's broadcast_buffers: BatchNorm statistics follow rank 0's, the rank whose checkpoints are kept.
   std::vector<torch::Tensor> buffers;
   for (auto& b : model_->buffers()) buffers.push_back(b);
@@ -307,7 +304,7 @@ TrainStepResult Classifier::distributedStep(const torch::Tensor& input, const st
     }
     rows_count_ = true;
     loss.backward();
-    logits = torch::empty({0, options_.num_classes}, torch::kFloat32);
+    logits = torch::empty({0, options_.num_classes}, torch::TensorOptions().device(device_));
   } else if (input.defined()) {
     auto target = torch::tensor(labels, torch::kInt64).to(device_);
     auto ce = F::CrossEntropyFuncOptions().reduction(torch::kSum);
@@ -321,14 +318,15 @@ TrainStepResult Classifier::distributedStep(const torch::Tensor& input, const st
     loss = F::cross_entropy(logits.to(torch::kFloat32), target, ce) / global_weight;
     loss.backward();
   } else {
-    logits = torch::empty({0, options_.num_classes}, torch::kFloat32);
+    logits = torch::empty({0, options_.num_classes}, torch::TensorOptions().device(device_));
   }
   reducer_->finish(1.0);
   optimizer_->step();
-  std::vector<at::Tensor> total{torch::full({1}, loss.defined() ? loss.item<double>() : 0.0,
-                                            torch::TensorOptions().dtype(torch::kFloat64).device(group_->device()))};
+  // The global loss is summed where the collectives run, then read back with the logits.
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64).device(group_->device());
+  std::vector<at::Tensor> total{loss.defined() ? loss.detach().reshape({1}).to(f64).clone() : torch::zeros({1}, f64)};
   group_->allreduceSum(total);
-  return {total[0].item<double>(), logits.detach().to(torch::kFloat32).to(torch::kCPU)};
+  return readBackStep(total[0], logits, fallback, device_);
 }
 
 GradCamResult Classifier::gradcam(const ImageBatchView& image, int64_t target_class,
@@ -397,6 +395,7 @@ std::vector<GradCamResult> Classifier::gradcam(const ImageBatchView& images,
                                   .align_corners(false))
              .select(1, 0)
              .to(torch::kCPU);
+  auto fallback_host = fallback.to(torch::kCPU);
   std::vector<GradCamResult> results;
   results.reserve(static_cast<size_t>(images.count));
   for (int64_t i = 0; i < images.count; ++i) {
@@ -406,7 +405,7 @@ std::vector<GradCamResult> Classifier::gradcam(const ImageBatchView& images,
     auto range = (cam.max() - low).item<double>();
     cam = range > 1e-12 ? (cam - low) / range : torch::zeros_like(cam);
     results.push_back({cam.contiguous(), probabilities[i].contiguous(), targets[i],
-                       fallback[i].item<bool>()});
+                       fallback_host[i].item<bool>()});
   }
   return results;
 }

@@ -17,6 +17,7 @@
 #include "core/preprocess.h"
 #include "core/resnet.h"
 #include "core/stain/stain_target.h"
+#include "core/step_readback.h"
 #include "core/weights.h"
 
 namespace histoscope {
@@ -24,12 +25,6 @@ namespace distributed {
 class ProcessGroup;
 class GradientReducer;
 }  // namespace distributed
-
-struct TrainStepResult {
-  double loss = 0;
-  torch::Tensor logits;  // [N, classes], float32, CPU
-  int64_t stain_fallbacks = 0;  // images the stain normaliser left unchanged
-};
 
 // What predict may do beyond the model's own preprocessing (robustness evaluation).
 struct PredictOptions {
@@ -137,7 +132,8 @@ class Classifier {
   void checkBatch(const ImageBatchView& batch) const;
   void checkLabels(int64_t count, const std::vector<int64_t>& labels,
                    const std::vector<double>& class_weights) const;
-  // uint8 NHWC pixels (any device) -> normalised, optionally augmented model input on device_:
+  // uint8 NHWC pixels (any device) -> normalised, optionally augmented model input on device_, and
+  // [N] bool on device_ in *stain_fallback (no host read: a train step reads back once, at its end):
   // [perturbation] -> stain normalisation -> [flips, rotations, HED jitter] -> ImageNet.
   torch::Tensor modelInput(const torch::Tensor& pixels, const AugmentOptions* augment,
                            const PredictOptions* predict, torch::Tensor* stain_fallback) const;
@@ -147,7 +143,7 @@ class Classifier {
                                   const AugmentOptions* augment);
 
   TrainStepResult distributedStep(const torch::Tensor& input, const std::vector<int64_t>& labels,
-                                  const std::vector<double>& class_weights);
+                                  const std::vector<double>& class_weights, const torch::Tensor& fallback);
 
   ClassifierOptions options_;
   c10::Device device_;

@@ -36,7 +36,8 @@ const threads = Number(argument('threads', '2'));
 const gpus = Number(argument('gpus', '0'));
 const rounds = Number(argument('rounds', '2'));
 const OUT = path.join(__dirname, 'out', 'dist');
-const CLI = ['--import', 'tsx', path.join(__dirname, '..', 'src', 'cli.ts')];
+// From the sources through tsx, or compiled (the lab-server bundle's dist/bench/distributed.js).
+const CLI = __filename.endsWith('.js') ? [path.join(__dirname, '..', 'src', 'cli.js')] : ['--import', 'tsx', path.join(__dirname, '..', 'src', 'cli.ts')];
 
 interface Row { name: string; ranks: number; threadsPerRank: number; backend: string; imagesPerSecond: number; rounds: number[] }
 

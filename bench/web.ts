@@ -6,12 +6,13 @@
 // release has too, so the same script measures a baseline checkout (run it there with --label).
 // Run: node --import tsx bench/web.ts [--requests 30] [--images 64] [--clients 16] [--label after]
 //      [--concurrency N: the server's analyses at once, default its own] [--web-only: skip batch predict]
+//      [--device auto|cpu|cuda (auto: CUDA when there is one, as `histoscope serve`)]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { formatBreakhisName, renderSyntheticPng, syntheticPatients } from '../src/data';
-import { decodeForModel, ModelRegistry, predictFiles, predictImages } from '../src/infer';
+import { decodeForModel, type LoadedModel, ModelRegistry, predictFiles, predictImages } from '../src/infer';
 import { getThreads } from '../src/native';
 import { installModel, tmpDir } from '../test/infer/model-fixture';
 import { listen } from '../test/web/http-helpers';
@@ -85,7 +86,8 @@ async function main(): Promise<void> {
   const label = arg('label', 'current');
   const modelsDir = tmpDir('bench-models');
   await installModel(modelsDir, '100X', { imageSize: 224 });
-  const registry = new ModelRegistry({ modelsDir });
+  const device = arg('device', 'auto');
+  const registry = new ModelRegistry({ modelsDir, device });
   const loaded = await registry.get('100X');
 
   const patients = syntheticPatients(8, 5);
@@ -102,6 +104,7 @@ async function main(): Promise<void> {
     label,
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     torchThreads: getThreads(),
+    device: loaded.model.info().device,
   };
   if (process.argv.includes('--overlap-only')) {
     await overlapAB(registry, files, results);
@@ -126,10 +129,17 @@ async function main(): Promise<void> {
     show(gradcam ? 'concurrentPredictWithGradcam' : 'concurrentPredict', await concurrent(server.url, files, gradcam, clients, Math.max(clients * 3, requests)));
   }
   await server.close();
-  if (process.argv.includes('--web-only')) {
-    registry.dispose();
-    return;
-  }
+  if (!process.argv.includes('--web-only')) await batchRows(registry, loaded, files, imageCount, show, results);
+  registry.dispose();
+  const out = path.resolve(__dirname, 'out', `web-${label.replace(/[^\w-]+/g, '_')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+}
+
+/** Batch `predict` against inference alone on the same images, decoded beforehand. */
+async function batchRows(registry: ModelRegistry, loaded: LoadedModel, files: string[], imageCount: number,
+  show: (key: string, value: unknown) => void, results: Record<string, unknown>): Promise<void> {
 
   // Inference alone: the same images already decoded, in the batch sizes predict uses.
   const decoded = await Promise.all(files.map((f) => decodeForModel(loaded, f)));
@@ -150,11 +160,6 @@ async function main(): Promise<void> {
     show(key, value);
   }
   await overlapAB(registry, files, results);
-  registry.dispose();
-  const out = path.resolve(__dirname, 'out', `web-${label.replace(/[^\w-]+/g, '_')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`wrote ${out}`);
 }
 
 main().catch((err: Error) => {

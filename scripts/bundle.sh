@@ -59,6 +59,8 @@ find "$repo/bench" -maxdepth 1 -type f ! -name '*.ts' -exec cp {} "$stage/dist/b
 # Sources the launcher, the addon build and the web UI need, plus bench/ and scripts/ as they are.
 (cd "$repo" && cp -R --parents package.json package-lock.json README.md CMakeLists.txt bin native views bench scripts \
   models/README.md "$stage/")
+# Benchmark outputs (data sets, runs, checkpoints: gigabytes after a bench:dist) are not sources.
+rm -rf "$stage/bench/out"
 cp "$repo/scripts/bundle-install.sh" "$stage/install.sh"
 chmod +x "$stage/install.sh"
 

@@ -14,7 +14,11 @@ now() { date +%s; }
 
 # --- make it -----------------------------------------------------------------------------------
 t=$(now)
+# A benchmark's output left in bench/out must not travel (a bench:dist leaves gigabytes there).
+probe=bench/out/bundle-probe-$$
+mkdir -p bench/out && echo probe > "$probe"
 nice -n 10 npm run --silent bundle -- --out "$work/histoscope.tar.xz"
+rm -f "$probe"
 bundle_s=$(( $(now) - t ))
 bytes=$(stat -c %s "$work/histoscope.tar.xz")
 mb=$(( (bytes + 524288) / 1048576 ))
@@ -29,6 +33,7 @@ for f in install.sh node/bin/node bin/histoscope.js dist/src/cli.js CMakeLists.t
   [ -e "$app/$f" ] || fail "the bundle lacks $f"
 done
 compgen -G "$app/node_modules/@img/sharp-libvips-*" >/dev/null || fail "the bundle lacks sharp's libvips"
+[ ! -e "$app/bench/out" ] || fail "the bundle holds bench/out (benchmark outputs)"
 for dev in typescript mocha tsx eslint; do [ ! -e "$app/node_modules/$dev" ] || fail "the bundle holds the devDependency $dev"; done
 ok "the bundle holds node, production node_modules (sharp + libvips, cmake-js), dist/, native sources, bench/, install.sh"
 

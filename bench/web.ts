@@ -7,13 +7,14 @@
 // Run: node --import tsx bench/web.ts [--requests 30] [--images 64] [--clients 16] [--label after]
 //      [--concurrency N: the server's analyses at once, default its own] [--web-only: skip batch predict]
 //      [--device auto|cpu|cuda (auto: CUDA when there is one, as `histoscope serve`)]
+//      [--precision fp32|bf16: run the model in it (`serve --precision`); default: as trained, fp32]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { formatBreakhisName, renderSyntheticPng, syntheticPatients } from '../src/data';
 import { decodeForModel, type LoadedModel, ModelRegistry, predictFiles, predictImages } from '../src/infer';
-import { getThreads } from '../src/native';
+import { getThreads, type Precision } from '../src/native';
 import { installModel, tmpDir } from '../test/infer/model-fixture';
 import { listen } from '../test/web/http-helpers';
 
@@ -87,7 +88,8 @@ async function main(): Promise<void> {
   const modelsDir = tmpDir('bench-models');
   await installModel(modelsDir, '100X', { imageSize: 224 });
   const device = arg('device', 'auto');
-  const registry = new ModelRegistry({ modelsDir, device });
+  const precision = process.argv.includes('--precision') ? arg('precision', 'fp32') as Precision : undefined;
+  const registry = new ModelRegistry({ modelsDir, device, precision });
   const loaded = await registry.get('100X');
 
   const patients = syntheticPatients(8, 5);
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
     machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`,
     torchThreads: getThreads(),
     device: loaded.model.info().device,
+    precision: loaded.precision,
   };
   if (process.argv.includes('--overlap-only')) {
     await overlapAB(registry, files, results);

@@ -193,7 +193,7 @@ interface Addon {
   };
   NativeModel: {
     create(options: ModelOptions): Promise<NativeModelHandle>;
-    load(file: string, device: string): Promise<{ model: NativeModelHandle; metadata: string; epoch: number }>;
+    load(file: string, device: string, precision?: Precision): Promise<{ model: NativeModelHandle; metadata: string; epoch: number }>;
   };
   stainFit(method: StainMethod, data: Uint8Array, shape: readonly number[], size: number, device: string): Promise<StainTarget>;
   stainNormalize(data: Uint8Array, shape: readonly number[], target: StainTarget, device: string): Promise<{ pixels: Float32Array; fallback: Uint8Array }>;
@@ -296,11 +296,14 @@ export class Model {
     return new Model(await call(() => native().NativeModel.create(options)));
   }
 
-  /** Restores a checkpoint written by `save`, with its metadata; `device` overrides where it runs. */
-  static async load(file: string, options: { device?: string } = {}): Promise<{ model: Model; metadata: unknown; epoch: number }> {
+  /**
+   * Restores a checkpoint written by `save`, with its metadata; `device` overrides where it runs,
+   * `precision` the precision it runs in (default: the checkpoint's own).
+   */
+  static async load(file: string, options: { device?: string; precision?: Precision } = {}): Promise<{ model: Model; metadata: unknown; epoch: number }> {
     expectString(file, 'checkpoint path');
-    checkOptions({ device: options.device });
-    const loaded = await call(() => native().NativeModel.load(path.resolve(file), options.device ?? 'auto'));
+    checkOptions({ device: options.device, precision: options.precision });
+    const loaded = await call(() => native().NativeModel.load(path.resolve(file), options.device ?? 'auto', options.precision));
     return { model: new Model(loaded.model), metadata: JSON.parse(loaded.metadata), epoch: loaded.epoch };
   }
 

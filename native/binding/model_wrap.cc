@@ -75,15 +75,16 @@ Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     auto path = readString(info[0], "the checkpoint path");
     auto device = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : std::string("auto");
+    auto precision = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : std::string();
     struct Loaded {
       std::shared_ptr<Classifier> classifier;
       CheckpointInfo info;
     };
     return ComputeTask<Loaded>::Start(
         env, "histoscope.load",
-        [path, device] {
+        [path, device, precision] {
           Loaded loaded;
-          loaded.classifier = Classifier::load(path, device, &loaded.info);
+          loaded.classifier = Classifier::load(path, device, &loaded.info, precision);
           return loaded;
         },
         [](Napi::Env env, Loaded& loaded) {

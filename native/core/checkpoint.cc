@@ -96,7 +96,7 @@ void Classifier::save(const std::string& path, const CheckpointInfo& info) {
 }
 
 std::unique_ptr<Classifier> Classifier::load(const std::string& path, const std::string& device,
-                                             CheckpointInfo* info) {
+                                             CheckpointInfo* info, const std::string& precision) {
   if (!std::ifstream(path).good()) {
     throw std::runtime_error("Checkpoint '" + path + "' does not exist or cannot be read.");
   }
@@ -112,7 +112,9 @@ std::unique_ptr<Classifier> Classifier::load(const std::string& path, const std:
   options.num_classes = readInt(archive, "num_classes");
   options.trainable = parseTrainablePolicy(readString(archive, "trainable"));
   options.frozen_batch_norm = parseFrozenBatchNorm(readString(archive, "frozen_batch_norm"));
-  options.precision = parsePrecision(readString(archive, "precision"));
+  // Inference may run in another precision than training did (bf16 on CPUs with AMX); the
+  // checkpoint's own applies otherwise.
+  options.precision = parsePrecision(precision.empty() ? readString(archive, "precision") : precision);
   c10::IValue channels_last;
   archive.read("channels_last", channels_last);
   options.channels_last = channels_last.toBool();

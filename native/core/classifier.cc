@@ -364,13 +364,20 @@ std::vector<GradCamResult> Classifier::gradcam(const ImageBatchView& images,
 
   // Only the head's graph is needed for d(score)/d(layer4 output): run the trunk without autograd
   // and start a fresh leaf at layer4. No hooks outlive this call, and the graph is freed on return.
-  torch::Tensor features;
+  // Both halves run in the model's precision, as predict's forward does, so that a bf16 model's
+  // Grad-CAM answer is its prediction's answer.
+  const bool bf16 = options_.precision == Precision::kBf16;
+  torch::Tensor features, logits;
   {
     torch::NoGradGuard no_grad;
-    features = model_->features(input).to(torch::kFloat32).contiguous();
+    AutocastGuard autocast(device_.type(), torch::kBFloat16, bf16);
+    features = model_->features(input).contiguous();
   }
   features.set_requires_grad(true);
-  auto logits = model_->head(features);
+  {
+    AutocastGuard autocast(device_.type(), torch::kBFloat16, bf16);
+    logits = model_->head(features).to(torch::kFloat32);
+  }
   auto probabilities = torch::softmax(logits.detach(), 1).to(torch::kCPU);
   std::vector<int64_t> targets = target_classes;
   auto predicted = probabilities.argmax(1);
@@ -384,11 +391,12 @@ std::vector<GradCamResult> Classifier::gradcam(const ImageBatchView& images,
   // score holds each image's own gradient.
   auto index = torch::tensor(targets, torch::kInt64).to(logits.device()).unsqueeze(1);
   auto scores = logits.gather(1, index).sum();
-  auto gradients = torch::autograd::grad({scores}, {features})[0];
+  auto gradients = torch::autograd::grad({scores}, {features})[0].to(torch::kFloat32);
 
   torch::NoGradGuard no_grad;
-  auto channel_weights = camChannelWeights(gradients, features.detach(), method);  // [N, C, 1, 1]
-  auto cams = torch::relu((channel_weights * features.detach()).sum(1, /*keepdim=*/true));
+  auto activations = features.detach().to(torch::kFloat32);
+  auto channel_weights = camChannelWeights(gradients, activations, method);  // [N, C, 1, 1]
+  auto cams = torch::relu((channel_weights * activations).sum(1, /*keepdim=*/true));
   cams = F::interpolate(cams, F::InterpolateFuncOptions()
                                   .size(std::vector<int64_t>{images.height, images.width})
                                   .mode(torch::kBilinear)

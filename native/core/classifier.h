@@ -114,9 +114,10 @@ class Classifier {
 
   // Weights, optimiser state, epoch, settings and metadata in one file, written atomically.
   void save(const std::string& path, const CheckpointInfo& info);
-  // Restores a file written by save(); `device` overrides the device it was trained on.
+  // Restores a file written by save(); `device` overrides the device it was trained on and a
+  // non-empty `precision` ("fp32" | "bf16") the precision it runs in.
   static std::unique_ptr<Classifier> load(const std::string& path, const std::string& device,
-                                          CheckpointInfo* info);
+                                          CheckpointInfo* info, const std::string& precision = "");
 
   const ClassifierOptions& options() const { return options_; }
   c10::Device device() const { return device_; }

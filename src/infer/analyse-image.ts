@@ -52,5 +52,5 @@ export async function analyseImage(loaded: LoadedModel, input: string | Buffer, 
     inputWarnings(loaded.card, input, image, options.limitInputPixels),
     batcherFor(loaded.model, options.microBatch).predict(image, options.signal),
   ]);
-  return { prediction: toPrediction(answer.probabilities, loaded.card, answer.stainFallback), warnings };
+  return { prediction: toPrediction(answer.probabilities, loaded.card, answer.stainFallback, loaded.precision), warnings };
 }

@@ -11,7 +11,7 @@ import type { ModelSlot } from '../eval/model-card';
 import type { RgbImage } from './dihedral';
 import { expandInputs, inputProblem, isPlainFile, readInputFile } from './expand-inputs';
 import { magnificationFor } from './file-magnification';
-import type { CamMethod } from '../native';
+import type { CamMethod, Precision } from '../native';
 import { renderGradcam } from './gradcam-image';
 import { type ImageWarning, inputWarnings } from './input-warnings';
 import { decodeForModel, MODEL_FIT } from './model-input';
@@ -35,6 +35,8 @@ export interface PredictionRow {
   gradcam: string;
   /** How that overlay was made ('' without --gradcam). */
   gradcamMethod: CamMethod | '';
+  /** Precision the probability was computed in ('' for error rows); the warning says when it is not the training's. */
+  precision: Precision | '';
   warning: string;
   /** Out-of-distribution warnings (src/data/ood/): the prediction stands but may mean little. */
   warnings: ImageWarning[];
@@ -47,6 +49,8 @@ export interface PredictFilesOptions {
   magnification?: Magnification;
   /** Where models/<mag>/ live (ignored when `registry` is given). */
   modelsDir?: string;
+  /** Precision the models run in (ignored when `registry` is given); default: each checkpoint's own. */
+  precision?: Precision;
   registry?: ModelRegistry;
   /** Images per forward pass; default 32 on CUDA, 8 on CPU (see defaultBatchSize). */
   batchSize?: number;
@@ -86,7 +90,7 @@ export function defaultBatchSize(loaded: LoadedModel): number {
 function errorRow(file: string, error: string, magnification: ModelSlot | '' = '', tta = false): PredictionRow {
   return {
     path: file, magnification, probabilityMalignant: null, label: '', threshold: null, modelId: '', demo: false, tta,
-    gradcam: '', gradcamMethod: '', warning: '', warnings: [], error,
+    gradcam: '', gradcamMethod: '', precision: '', warning: '', warnings: [], error,
   };
 }
 
@@ -108,7 +112,7 @@ function gradcamNamer(dir: string): (file: string) => { overlay: string; heatmap
 
 export async function predictFiles(options: PredictFilesOptions): Promise<PredictFilesResult> {
   const started = Date.now();
-  const registry = options.registry ?? new ModelRegistry({ modelsDir: options.modelsDir ?? 'models' });
+  const registry = options.registry ?? new ModelRegistry({ modelsDir: options.modelsDir ?? 'models', precision: options.precision });
   const tta = options.tta === true;
   // Files decoded per step (and per progress tick); forward passes are split to the batch size.
   const chunkSize = Math.max(options.batchSize ?? 0, 32);
@@ -251,11 +255,11 @@ async function predictDecoded(loaded: LoadedModel, { ok, inputs }: DecodedChunk,
   }
   const warnings = await checks;
   ok.forEach(({ file }, i) => {
-    const p = toPrediction(predicted.probabilities[i], loaded.card, predicted.stainFallback[i]);
+    const p = toPrediction(predicted.probabilities[i], loaded.card, predicted.stainFallback[i], loaded.precision);
     rows.set(file, {
       path: file, magnification: loaded.magnification, probabilityMalignant: p.probabilities.malignant, label: p.label,
       threshold: p.threshold, modelId: p.modelId, demo: p.demo, tta: o.tta, gradcam: '', gradcamMethod: '',
-      warning: [p.warning, p.stainNote].filter(Boolean).join(' '), warnings: warnings[i], error: '',
+      precision: loaded.precision, warning: [p.warning, p.stainNote, p.precisionNote].filter(Boolean).join(' '), warnings: warnings[i], error: '',
     });
   });
 }

@@ -95,7 +95,7 @@ export async function renderGradcam(loaded: LoadedModel, input: string | Buffer,
     inputWarnings(loaded.card, input, seen, options.limitInputPixels),
     batcher.gradcam(seen, options.targetClass, options.signal, method, loaded.card.threshold),
   ]);
-  const prediction = toPrediction(cam.probabilities, loaded.card, cam.stainFallback);
+  const prediction = toPrediction(cam.probabilities, loaded.card, cam.stainFallback, loaded.precision);
   options.signal?.throwIfAborted();
   const { width, height } = picture;
   const heatmap = applyEvidenceColormap(stretchMap(cam, width, height));

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { MAGNIFICATIONS } from '../data';
-import { Model } from '../native';
+import { Model, type Precision } from '../native';
 import { sha256File } from '../util/sha256-file';
 import { CARD_FILE, MODEL_FILE, type ModelCard, ModelCardError, type ModelSlot, readModelCard } from '../eval/model-card';
 import { trainCommandHint } from './train-hint';
@@ -19,6 +19,8 @@ export interface LoadedModel {
   card: ModelCard;
   /** Side of the square model input, from the checkpoint. */
   imageSize: number;
+  /** The precision it runs in: the checkpoint's own, or the registry's `precision`. */
+  precision: Precision;
 }
 
 export type ModelStatus =
@@ -31,6 +33,8 @@ export interface RegistryOptions {
   device?: string;
   /** Check model.pt against the sha256 on its card before trusting it (default true). */
   verifyChecksum?: boolean;
+  /** Precision every model runs in (bf16: ~3× faster on CPUs with AMX); default: each checkpoint's own. */
+  precision?: Precision;
 }
 
 /**
@@ -48,6 +52,7 @@ export class ModelRegistry {
   readonly modelsDir: string;
   private readonly device: string;
   private readonly verifyChecksum: boolean;
+  private readonly precision?: Precision;
   private readonly loads = new Map<ModelSlot, Promise<LoadedModel>>();
   private readonly loaded = new Map<ModelSlot, LoadedModel>();
   private disposed = false;
@@ -56,6 +61,7 @@ export class ModelRegistry {
     this.modelsDir = path.resolve(options.modelsDir);
     this.device = options.device ?? 'auto';
     this.verifyChecksum = options.verifyChecksum ?? true;
+    this.precision = options.precision;
   }
 
   private slotDir(mag: ModelSlot): string {
@@ -117,7 +123,7 @@ export class ModelRegistry {
           `${file} has sha256 ${actual} but ${CARD_FILE} records ${card.weights.modelSha256}.`);
       }
     }
-    const { model } = await Model.load(file, { device: this.device });
+    const { model } = await Model.load(file, { device: this.device, precision: this.precision });
     // model.pt applies its own stain target; the card must describe that one, or its numbers mislead.
     const stain = model.info().stain;
     if (card.stain && (card.stain.method !== stain.method || card.stain.values.some((v, i) => Math.abs(v - stain.values[i]) > 1e-9))) {
@@ -125,7 +131,8 @@ export class ModelRegistry {
       throw this.missing(mag, `The ${mag} model normalises stains differently from what its model card says.`,
         `model.pt uses '${stain.method}' but ${CARD_FILE} records '${card.stain.method}'.`);
     }
-    const loaded: LoadedModel = { magnification: mag, model, card, imageSize: model.info().imageSize };
+    const info = model.info();
+    const loaded: LoadedModel = { magnification: mag, model, card, imageSize: info.imageSize, precision: info.precision };
     if (this.disposed) {
       model.dispose();
       throw new Error('The model registry was closed.');

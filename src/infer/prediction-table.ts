@@ -8,14 +8,14 @@ import { csvCell } from '../util/csv';
 
 export const CSV_COLUMNS = [
   'path', 'magnification', 'probability_malignant', 'label', 'threshold', 'model_id', 'demo', 'tta', 'gradcam', 'warning', 'error',
-  'ood_warnings', 'ood_messages', 'gradcam_method',
+  'ood_warnings', 'ood_messages', 'gradcam_method', 'precision',
 ] as const;
 
 export function predictionsToCsv(rows: readonly PredictionRow[]): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const r of rows) {
     lines.push([r.path, r.magnification, r.probabilityMalignant, r.label, r.threshold, r.modelId, r.demo, r.tta, r.gradcam, r.warning, r.error,
-      r.warnings.map((w) => w.code).join(';'), r.warnings.map((w) => w.message).join(' | '), r.gradcamMethod]
+      r.warnings.map((w) => w.code).join(';'), r.warnings.map((w) => w.message).join(' | '), r.gradcamMethod, r.precision]
       .map(csvCell).join(','));
   }
   return lines.join('\n') + '\n';

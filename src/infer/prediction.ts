@@ -3,6 +3,7 @@
 // number on screen always names the model card it came from.
 import { applyThreshold } from '../eval';
 import type { ModelCard, ModelSlot } from '../eval/model-card';
+import type { Precision } from '../native';
 
 export type Label = 'benign' | 'malignant';
 
@@ -31,10 +32,29 @@ export interface Prediction {
   stain?: { method: string; fallback: boolean };
   /** STAIN_FALLBACK_NOTE when the image fell back, otherwise absent. */
   stainNote?: string;
+  /** Present when the model ran in another precision than it was trained (and its card measured) in. */
+  precision?: { computed: Precision; trained: Precision };
+  /** precisionNote(...) when `precision` is present. */
+  precisionNote?: string;
 }
 
-/** Applies the card's threshold to softmax probabilities [benign, malignant]. */
-export function toPrediction(probabilities: readonly number[], card: ModelCard, stainFallback = false): Prediction {
+/** Says that the probability was computed in another precision than the card's metrics were. */
+export function precisionNote(computed: Precision, trained: Precision): string {
+  return `Computed in ${computed} for speed; this model was trained, and its card's metrics measured, in ${trained}. ` +
+    'Probabilities can differ slightly from the model\'s own, so one very near the threshold may fall on the other side.';
+}
+
+/** The precision a card's model was trained in (cards record the recipe; fp32 before bf16 existed). */
+export function trainedPrecision(card: ModelCard): Precision {
+  return card.recipe?.precision === 'bf16' ? 'bf16' : 'fp32';
+}
+
+/**
+ * Applies the card's threshold to softmax probabilities [benign, malignant]; `precision` is the one
+ * they were computed in (default: the card's own).
+ */
+export function toPrediction(probabilities: readonly number[], card: ModelCard, stainFallback = false,
+  precision: Precision = trainedPrecision(card)): Prediction {
   const malignant = probabilities[1];
   const classIndex = applyThreshold([malignant], card.threshold)[0];
   const prediction: Prediction = {
@@ -50,6 +70,11 @@ export function toPrediction(probabilities: readonly number[], card: ModelCard, 
   if (card.stain && card.stain.method !== 'none') {
     prediction.stain = { method: card.stain.method, fallback: stainFallback };
     if (stainFallback) prediction.stainNote = STAIN_FALLBACK_NOTE;
+  }
+  const trained = trainedPrecision(card);
+  if (precision !== trained) {
+    prediction.precision = { computed: precision, trained };
+    prediction.precisionNote = precisionNote(precision, trained);
   }
   return prediction;
 }

@@ -17,7 +17,7 @@ import { WorkQueue } from './work-queue';
 
 export function createApp(overrides: Partial<WebOptions> = {}): Express {
   const options: WebOptions = { ...DEFAULT_WEB_OPTIONS, ...overrides };
-  const registry = options.registry ?? new ModelRegistry({ modelsDir: options.modelsDir });
+  const registry = options.registry ?? new ModelRegistry({ modelsDir: options.modelsDir, precision: options.precision });
   const queue = new WorkQueue({ concurrency: options.concurrency, maxWaiting: options.maxWaiting });
   const uploads = new UploadBudget(options.maxUploadBytesInFlight);
   const results = new ResultStore(options.results);

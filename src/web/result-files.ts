@@ -31,6 +31,7 @@ export function resultJson({ record, pictures }: StoredResult): Record<string, u
     ...(p.demo ? { warning: DEMO_WARNING } : {}),
     warnings: record.warnings,
     ...(p.stain ? { stain: p.stain, ...(p.stainNote ? { stainNote: p.stainNote } : {}) } : {}),
+    ...(p.precision ? { precision: p.precision, precisionNote: p.precisionNote } : {}),
     ...(record.gradcam ? {
       gradcam: {
         ...record.gradcam,

@@ -2,12 +2,15 @@
 import { DEFAULT_MAX_INPUT_PIXELS, MAX_INPUT_BYTES } from '../data/image-input-policy';
 import { DEFAULT_RESULT_STORE, type ResultStoreOptions } from './result-store';
 import { DEFAULT_MICRO_BATCH, type MicroBatchOptions, type ModelRegistry } from '../infer';
+import type { Precision } from '../native';
 
 export interface WebOptions {
   /** Where models/<mag>/ live; ignored when `registry` is given. */
   modelsDir: string;
   /** Shared registry (tests pass one they dispose themselves). */
   registry?: ModelRegistry;
+  /** Precision the models run in (ignored when `registry` is given); default: each checkpoint's own. */
+  precision?: Precision;
   /** Largest upload accepted, in bytes. */
   maxUploadBytes: number;
   /** Bytes all uploads in flight (read, waiting, analysed) may hold together; beyond it, 429. */
@@ -33,7 +36,7 @@ export interface WebOptions {
   log: (message: string) => void;
 }
 
-export const DEFAULT_WEB_OPTIONS: Omit<WebOptions, 'registry'> = {
+export const DEFAULT_WEB_OPTIONS: Omit<WebOptions, 'registry' | 'precision'> = {
   modelsDir: 'models',
   maxUploadBytes: MAX_INPUT_BYTES,
   // Eight full-size uploads; BreakHis images (under 1 MB) fill the queue long before this.

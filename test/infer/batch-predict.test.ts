@@ -158,9 +158,9 @@ describe('batch prediction (histoscope predict)', () => {
     const lines = fs.readFileSync(path.join(out, 'p.csv'), 'utf8').trim().split('\n');
     const header = lines[0].split(',');
     const screenshotLine = lines.find((l) => l.includes('screenshot.png'))!;
-    expect(header.slice(-3)).to.deep.equal(['ood_warnings', 'ood_messages', 'gradcam_method']);
+    expect(header.slice(-4)).to.deep.equal(['ood_warnings', 'ood_messages', 'gradcam_method', 'precision']);
     expect(screenshotLine).to.match(/,size;not-he;uniform,"?The image is 1280×1150 pixels; the 100X model was trained on 700×460 images.* \| The colours do not look like H&E/);
-    expect(screenshotLine.endsWith(',gradcam++')).to.equal(true);
+    expect(screenshotLine.endsWith(',gradcam++,fp32')).to.equal(true);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'p.json'), 'utf8'));
     const clear = json.predictions.find((r: { path: string }) => r.path.endsWith('clear.png'));
     expect(clear.warnings[0]).to.have.keys('code', 'message');

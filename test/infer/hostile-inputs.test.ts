@@ -148,11 +148,23 @@ describe('hostile inputs: histoscope predict', () => {
     expect(r.code, r.err).to.equal(0);
     expect(r.err).to.match(/1 image may not be like the training images \(column ood_warnings\):\n {2}.*screen\.png: The image is 1280×1150 pixels/);
     const [header, row] = r.out.trim().split('\n');
-    expect(header).to.match(/,ood_warnings,ood_messages,gradcam_method$/);
-    expect(row).to.match(/,size;not-he;uniform,.*,gradcam\+\+$/);
+    expect(header).to.match(/,ood_warnings,ood_messages,gradcam_method,precision$/);
+    expect(row).to.match(/,size;not-he;uniform,.*,gradcam\+\+,fp32$/);
     const bad = await runCommands([registerInferCommands], 'predict', '--models', modelsDir, '--mag', '100X', at('screen.png'), '--method', 'cam');
     expect(bad.code).to.equal(1);
     expect(bad.err).to.match(/--method expects gradcam or gradcam\+\+, got "cam"/);
+  });
+
+  it('runs in the precision --precision asks for, and says so in the rows, on stderr and for a bad value', async () => {
+    const r = await runCommands([registerInferCommands], 'predict', '--models', modelsDir, '--mag', '100X', at('screen.png'), '--precision', 'bf16');
+    expect(r.code, r.err).to.equal(0);
+    expect(r.err).to.match(/NOTE: computed in bf16 \(column precision\)/);
+    const [, row] = r.out.trim().split('\n');
+    expect(row).to.match(/Computed in bf16 for speed; this model was trained, and its card's metrics measured, in fp32\./);
+    expect(row.endsWith(',bf16')).to.equal(true);
+    const bad = await runCommands([registerInferCommands], 'predict', '--models', modelsDir, '--mag', '100X', at('screen.png'), '--precision', 'fp16');
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.match(/--precision expects fp32 or bf16, got "fp16"/);
   });
 
   it('takes bash process substitution end to end: histoscope predict <(cat img.png)', async function () {

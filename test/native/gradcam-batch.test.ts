@@ -31,6 +31,19 @@ describe('batched Grad-CAM', function () {
     argmax.forEach((c) => expect(c.targetClass).to.equal(c.probabilities[1] > c.probabilities[0] ? 1 : 0));
   });
 
+  it('runs a bf16 model in bf16, so its Grad-CAM probabilities are its predictions\' (and differ from fp32)', async () => {
+    const fast = await Model.create({ imageSize: 64, device: 'cpu', seed: 5, precision: 'bf16' });
+    try {
+      const batch = stripedBatch([0, 1, 1], 72);
+      const [cams, predicted, cams32] = [await fast.gradcamBatch(batch), await fast.predict(batch), await model.gradcamBatch(batch)];
+      cams.forEach((c, i) => expect(c.probabilities[1]).to.be.closeTo(predicted[i][1], 1e-6));
+      expect(cams.some((c, i) => Math.abs(c.probabilities[1] - cams32[i].probabilities[1]) > 1e-6)).to.equal(true);
+      cams.forEach((c, i) => expect(c.probabilities[1]).to.be.closeTo(cams32[i].probabilities[1], 0.05));
+    } finally {
+      fast.dispose();
+    }
+  });
+
   it('refuses a target list of the wrong length or class', async () => {
     const batch = stripedBatch([0, 1], 64);
     expect((await rejection(model.gradcamBatch(batch, { targetClasses: [0] }))).message).to.match(/Expected 2 target classes for targetClasses/);

@@ -108,6 +108,26 @@ describe('web pages', () => {
     }
   });
 
+  it('says on the result page and in the API when the server runs models in another precision than they were trained in', async () => {
+    const fastRegistry = new ModelRegistry({ modelsDir, precision: 'bf16' });
+    const fast = await listen({ registry: fastRegistry });
+    try {
+      const api = await fetch(`${fast.url}/api/predict?mag=400X`, { method: 'POST', body: await tissuePng(90, 60, 3), headers: { 'content-type': 'image/png' } });
+      const json = await api.json() as { precision: unknown; precisionNote: string };
+      expect(json.precision).to.deep.equal({ computed: 'bf16', trained: 'fp32' });
+      expect(json.precisionNote).to.match(/^Computed in bf16 for speed/);
+      const form = multipart([{ name: 'mag', value: '400X' }, { name: 'image', file: { name: 'x.png', type: 'image/png', data: await tissuePng(90, 60, 3) } }]);
+      const posted = await fetch(`${fast.url}/`, { method: 'POST', body: form.body, headers: { 'content-type': form.type }, redirect: 'manual' });
+      const html = await (await fetch(`${fast.url}${posted.headers.get('location')}`)).text();
+      expect(html).to.match(/id="precision-note">Computed in bf16 for speed; this model was trained, and its card&#39;s metrics measured, in fp32\./);
+      const plain = await (await fetch(`${server.url}/api/predict?mag=400X`, { method: 'POST', body: await tissuePng(90, 60, 3), headers: { 'content-type': 'image/png' } })).json() as object;
+      expect(plain).not.to.have.property('precisionNote');
+    } finally {
+      await fast.close();
+      fastRegistry.dispose();
+    }
+  });
+
   it('answers a form submission with a redirect to the result\'s own page, and a bad one with a sentence on the form', async () => {
     const form = multipart([{ name: 'mag', value: '400X' }, { name: 'image', file: { name: 'x.png', type: 'image/png', data: await tissuePng(90, 60, 3) } }]);
     const posted = await fetch(`${server.url}/`, { method: 'POST', body: form.body, headers: { 'content-type': form.type }, redirect: 'manual' });

@@ -32,9 +32,12 @@ export interface Prediction {
   stain?: { method: string; fallback: boolean };
   /** STAIN_FALLBACK_NOTE when the image fell back, otherwise absent. */
   stainNote?: string;
-  /** Present when the model ran in another precision than it was trained (and its card measured) in. */
+  /**
+   * The precision the probabilities were computed in, and the one the model was trained (and its
+   * card measured) in. Absent only from results kept by older versions.
+   */
   precision?: { computed: Precision; trained: Precision };
-  /** precisionNote(...) when `precision` is present. */
+  /** precisionNote(...) when the two differ, otherwise absent. */
   precisionNote?: string;
 }
 
@@ -72,10 +75,8 @@ export function toPrediction(probabilities: readonly number[], card: ModelCard, 
     if (stainFallback) prediction.stainNote = STAIN_FALLBACK_NOTE;
   }
   const trained = trainedPrecision(card);
-  if (precision !== trained) {
-    prediction.precision = { computed: precision, trained };
-    prediction.precisionNote = precisionNote(precision, trained);
-  }
+  prediction.precision = { computed: precision, trained };
+  if (precision !== trained) prediction.precisionNote = precisionNote(precision, trained);
   return prediction;
 }
 

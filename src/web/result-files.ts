@@ -7,6 +7,7 @@ import type { PictureName, ResultRecord, StoredResult } from './result-store';
 
 export const RESULT_CSV_COLUMNS = [
   'file_name', 'sha256', 'magnification', 'model_id', 'threshold', 'probability_malignant', 'label', 'warnings', 'demo', 'created_at', 'result_url',
+  'precision',
 ] as const;
 
 export const resultUrl = (id: string): string => `/results/${id}`;
@@ -31,7 +32,8 @@ export function resultJson({ record, pictures }: StoredResult): Record<string, u
     ...(p.demo ? { warning: DEMO_WARNING } : {}),
     warnings: record.warnings,
     ...(p.stain ? { stain: p.stain, ...(p.stainNote ? { stainNote: p.stainNote } : {}) } : {}),
-    ...(p.precision ? { precision: p.precision, precisionNote: p.precisionNote } : {}),
+    ...(p.precision ? { precision: p.precision } : {}),
+    ...(p.precisionNote ? { precisionNote: p.precisionNote } : {}),
     ...(record.gradcam ? {
       gradcam: {
         ...record.gradcam,
@@ -47,7 +49,8 @@ export function resultsCsv(records: readonly ResultRecord[]): string {
   for (const r of records) {
     const p = r.prediction;
     lines.push([r.fileName ?? '', r.sha256, r.magnification, p.modelId, p.threshold, p.probabilities.malignant, p.label,
-      r.warnings.map((w) => w.message).join(' | '), p.demo, new Date(r.createdAt).toISOString(), resultUrl(r.id)].map(csvCell).join(','));
+      [...r.warnings.map((w) => w.message), ...(p.precisionNote ? [p.precisionNote] : [])].join(' | '), p.demo, new Date(r.createdAt).toISOString(),
+      resultUrl(r.id), p.precision?.computed ?? ''].map(csvCell).join(','));
   }
   return lines.join('\n') + '\n';
 }

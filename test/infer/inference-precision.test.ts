@@ -38,7 +38,7 @@ describe('inference precision', () => {
   it('says on each answer when it was computed in another precision than the card measured', async () => {
     const png = await tissuePng(140, 92, 5);
     const plain = await analyseImage(await own.get('100X'), png);
-    expect(plain.prediction.precision).to.equal(undefined);
+    expect(plain.prediction.precision).to.deep.equal({ computed: 'fp32', trained: 'fp32' });
     expect(plain.prediction.precisionNote).to.equal(undefined);
     const fast = await analyseImage(await bf16.get('100X'), png, { gradcam: true });
     expect(fast.prediction.precision).to.deep.equal({ computed: 'bf16', trained: 'fp32' });

@@ -119,6 +119,8 @@ describe('web pages', () => {
       const form = multipart([{ name: 'mag', value: '400X' }, { name: 'image', file: { name: 'x.png', type: 'image/png', data: await tissuePng(90, 60, 3) } }]);
       const posted = await fetch(`${fast.url}/`, { method: 'POST', body: form.body, headers: { 'content-type': form.type }, redirect: 'manual' });
       const html = await (await fetch(`${fast.url}${posted.headers.get('location')}`)).text();
+      const kept = await (await fetch(`${fast.url}${posted.headers.get('location')!.replace('#result', '')}/result.csv`)).text();
+      expect(kept.trim().split('\n')[1]).to.match(/Computed in bf16 for speed.*,bf16$/);
       expect(html).to.match(/id="precision-note">Computed in bf16 for speed; this model was trained, and its card&#39;s metrics measured, in fp32\./);
       const plain = await (await fetch(`${server.url}/api/predict?mag=400X`, { method: 'POST', body: await tissuePng(90, 60, 3), headers: { 'content-type': 'image/png' } })).json() as object;
       expect(plain).not.to.have.property('precisionNote');

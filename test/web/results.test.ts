@@ -124,9 +124,10 @@ describe('results over HTTP', () => {
     expect(json.probability).to.equal(answer.probability);
     const csv = await (await fetch(`${server.url}${answer.links.csv}`)).text();
     const [header, row] = csv.trim().split('\n');
-    expect(header).to.equal('file_name,sha256,magnification,model_id,threshold,probability_malignant,label,warnings,demo,created_at,result_url');
+    expect(header).to.equal('file_name,sha256,magnification,model_id,threshold,probability_malignant,label,warnings,demo,created_at,result_url,precision');
     expect(row.split(',').slice(0, 5)).to.deep.equal([name, json.sha256, '40X', '40X-fixture-32', '0.5']);
     expect(row).to.include(',true,').and.include('too small to show tissue');
+    expect(row.endsWith(',fp32')).to.equal(true);
     const many = await (await fetch(`${server.url}/results.csv?ids=${answer.id},${answer.id}`)).text();
     expect(many.trim().split('\n')).to.have.length(3);
 

@@ -10,7 +10,7 @@ import {
   DEFAULT_STAIN_SHIFT_STRENGTHS, DistributedContext, LEARNING_RATE_SCALINGS, STAIN_FIT_IMAGES, STAIN_SHIFT_FILES, STUDY_RECIPE, TRAIN_MAGNIFICATIONS, configHash, createTrainReporter, evaluateStainShift, launchWorkers, readDistributedEnv, evaluateExternal, evaluateRun, magnificationsIn, promoteRun, resumeRun, runCrossValidation,
   runSweep, sharedManifest, trainRun, weightsCacheDir, type RunMetrics, type TrainMagnification, type TrainOverrides, type TrainRunOptions, type TrainRunResult,
 } from '../train';
-import { DIST_BACKENDS, PRECISIONS, ProcessGroup, STAIN_METHODS, TRAINABLE_POLICIES, cudaAvailable } from '../native';
+import { DIST_BACKENDS, PRECISIONS, type Precision, ProcessGroup, STAIN_METHODS, TRAINABLE_POLICIES, cudaAvailable } from '../native';
 import { invalid } from '../util/expect';
 import { action, addOptions, num, oneOf, type OptionSpec } from './options';
 import { offerImagenetWeights } from './weights-offer';
@@ -187,7 +187,7 @@ function faithfulnessLines(f: FaithfulnessSummary | undefined): string[] {
       `(lower is better)  insertion AUC ${s.insertion.toFixed(3)} [${s.randomInsertion.toFixed(3)}] (higher is better)`)];
 }
 
-function printMetrics(m: RunMetrics | { test: RunMetrics['test']; threshold: number; faithfulness?: FaithfulnessSummary }, json: boolean): void {
+function printMetrics(m: RunMetrics | { test: RunMetrics['test']; threshold: number; faithfulness?: FaithfulnessSummary; precision?: Precision }, json: boolean): void {
   if (json) {
     process.stdout.write(JSON.stringify({ event: 'metrics', ...m }) + '\n');
     return;
@@ -197,7 +197,8 @@ function printMetrics(m: RunMetrics | { test: RunMetrics['test']; threshold: num
   const threshold = typeof m.threshold === 'number' ? m.threshold : m.threshold.threshold;
   const p = (x: number): string => x.toFixed(3);
   process.stdout.write([
-    `Test: ${t.counts.images} images (${t.counts.malignant} M / ${t.counts.benign} B), ${t.counts.patients} patients; threshold ${p(threshold)} (chosen on validation)`,
+    `Test: ${t.counts.images} images (${t.counts.malignant} M / ${t.counts.benign} B), ${t.counts.patients} patients; threshold ${p(threshold)} (chosen on validation)` +
+      (m.precision ? `; computed in ${m.precision}` : ''),
     '                 pred malignant  pred benign',
     `true malignant   ${String(cm.tp).padStart(14)}  ${String(cm.fn).padStart(11)}`,
     `true benign      ${String(cm.fp).padStart(14)}  ${String(cm.tn).padStart(11)}`,
@@ -269,6 +270,7 @@ export function registerTrainCommands(program: Command): void {
     .option('--split <file>', 'test part of this split file instead')
     .option('--data <dir>', 'every image of this folder (at the run\'s magnification) instead')
     .option('--device <d>', 'auto | cpu | cuda | cuda:N')
+    .option('--precision <p>', `run best.pt in ${PRECISIONS.join(' or ')} (default: as trained); the card, once promoted, says so and serving follows it`)
     .option('--faithfulness <n>', 'also score Grad-CAM and Grad-CAM++ faithfulness (deletion/insertion AUC) on n seeded test images', '0')
     .option('--no-gallery', 'write no Grad-CAM gallery of test images and top losses this time')
     .option('--stain-shift', 'test metrics under seeded HED stain perturbations, with and without the model\'s stain normalisation: stain-shift.{md,json} and plots/stain-shift in the run', false)
@@ -280,6 +282,7 @@ export function registerTrainCommands(program: Command): void {
       const json = o.json === true;
       const options = {
         device: o.device as string | undefined, onEvent: json ? undefined : createTrainReporter({ json }),
+        precision: oneOf('--precision', o.precision as string | undefined, PRECISIONS),
         faithfulness: faithfulnessImages(o.faithfulness as string), gallery: o.gallery !== false,
       };
       if (o.stainShift === true) {

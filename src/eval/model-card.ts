@@ -55,6 +55,8 @@ export interface ModelCard {
     validation: { accuracy: number; weightedF1: number; loss: number };
     /** Explanation faithfulness on a test sample, when `evaluate --faithfulness N` computed it. */
     faithfulness?: FaithfulnessSummary;
+    /** The precision the model ran in for these metrics (`evaluate --precision`); absent: the recipe's. */
+    precision?: 'fp32' | 'bf16';
   };
   /**
    * The stain normalisation the model applies to every input (also inside model.pt, which is what

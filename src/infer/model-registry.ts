@@ -11,6 +11,7 @@ import { MAGNIFICATIONS } from '../data';
 import { Model, type Precision } from '../native';
 import { sha256File } from '../util/sha256-file';
 import { CARD_FILE, MODEL_FILE, type ModelCard, ModelCardError, type ModelSlot, readModelCard } from '../eval/model-card';
+import { measuredPrecision } from './prediction';
 import { trainCommandHint } from './train-hint';
 
 export interface LoadedModel {
@@ -19,7 +20,7 @@ export interface LoadedModel {
   card: ModelCard;
   /** Side of the square model input, from the checkpoint. */
   imageSize: number;
-  /** The precision it runs in: the checkpoint's own, or the registry's `precision`. */
+  /** The precision it runs in: the registry's `precision`, else the one its card was measured in. */
   precision: Precision;
 }
 
@@ -33,7 +34,7 @@ export interface RegistryOptions {
   device?: string;
   /** Check model.pt against the sha256 on its card before trusting it (default true). */
   verifyChecksum?: boolean;
-  /** Precision every model runs in (bf16: ~3× faster on CPUs with AMX); default: each checkpoint's own. */
+  /** Precision every model runs in (bf16: ~2-3× faster on CPUs with AMX); default: the one its card was measured in. */
   precision?: Precision;
 }
 
@@ -123,7 +124,8 @@ export class ModelRegistry {
           `${file} has sha256 ${actual} but ${CARD_FILE} records ${card.weights.modelSha256}.`);
       }
     }
-    const { model } = await Model.load(file, { device: this.device, precision: this.precision });
+    // By default a model runs in the precision its card's metrics were measured in.
+    const { model } = await Model.load(file, { device: this.device, precision: this.precision ?? measuredPrecision(card) });
     // model.pt applies its own stain target; the card must describe that one, or its numbers mislead.
     const stain = model.info().stain;
     if (card.stain && (card.stain.method !== stain.method || card.stain.values.some((v, i) => Math.abs(v - stain.values[i]) > 1e-9))) {

@@ -33,31 +33,34 @@ export interface Prediction {
   /** STAIN_FALLBACK_NOTE when the image fell back, otherwise absent. */
   stainNote?: string;
   /**
-   * The precision the probabilities were computed in, and the one the model was trained (and its
-   * card measured) in. Absent only from results kept by older versions.
+   * The precision the probabilities were computed in, and the one the model card's metrics were
+   * measured in. Absent only from results kept by older versions.
    */
-  precision?: { computed: Precision; trained: Precision };
+  precision?: { computed: Precision; measured: Precision };
   /** precisionNote(...) when the two differ, otherwise absent. */
   precisionNote?: string;
 }
 
 /** Says that the probability was computed in another precision than the card's metrics were. */
-export function precisionNote(computed: Precision, trained: Precision): string {
-  return `Computed in ${computed} for speed; this model was trained, and its card's metrics measured, in ${trained}. ` +
-    'Probabilities can differ slightly from the model\'s own, so one very near the threshold may fall on the other side.';
+export function precisionNote(computed: Precision, measured: Precision): string {
+  return `Computed in ${computed}; this model's card metrics were measured in ${measured}. ` +
+    'Probabilities can differ slightly between the two, so one very near the threshold may fall on the other side.';
 }
 
-/** The precision a card's model was trained in (cards record the recipe; fp32 before bf16 existed). */
-export function trainedPrecision(card: ModelCard): Precision {
-  return card.recipe?.precision === 'bf16' ? 'bf16' : 'fp32';
+/**
+ * The precision a card's metrics were measured in: `evaluate --precision`'s, else the one it was
+ * trained in (the recipe's; fp32 before bf16 existed). Models are served in it unless told otherwise.
+ */
+export function measuredPrecision(card: ModelCard): Precision {
+  return card.metrics?.precision ?? (card.recipe?.precision === 'bf16' ? 'bf16' : 'fp32');
 }
 
 /**
  * Applies the card's threshold to softmax probabilities [benign, malignant]; `precision` is the one
- * they were computed in (default: the card's own).
+ * they were computed in (default: the one the card's metrics were measured in).
  */
 export function toPrediction(probabilities: readonly number[], card: ModelCard, stainFallback = false,
-  precision: Precision = trainedPrecision(card)): Prediction {
+  precision: Precision = measuredPrecision(card)): Prediction {
   const malignant = probabilities[1];
   const classIndex = applyThreshold([malignant], card.threshold)[0];
   const prediction: Prediction = {
@@ -74,9 +77,9 @@ export function toPrediction(probabilities: readonly number[], card: ModelCard, 
     prediction.stain = { method: card.stain.method, fallback: stainFallback };
     if (stainFallback) prediction.stainNote = STAIN_FALLBACK_NOTE;
   }
-  const trained = trainedPrecision(card);
-  prediction.precision = { computed: precision, trained };
-  if (precision !== trained) prediction.precisionNote = precisionNote(precision, trained);
+  const measured = measuredPrecision(card);
+  prediction.precision = { computed: precision, measured };
+  if (precision !== measured) prediction.precisionNote = precisionNote(precision, measured);
   return prediction;
 }
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ImageCache, indexDataset, loadSplit, type ManifestEntry, sharedDecodedCache } from '../data';
 import { evaluatePredictions, type FaithfulnessSummary, selectThreshold, type EvaluationReport, type ThresholdSelection } from '../eval';
-import { Model } from '../native';
+import { Model, type Precision } from '../native';
 import { writeJsonAtomic } from '../util/atomic-write';
 import { trainingClassWeights } from './class-weights';
 import { weightedCrossEntropy } from './epoch-metrics';
@@ -32,12 +32,16 @@ export interface RunMetrics {
   /** The Grad-CAM gallery's files (gallery/…); absent when the run has galleries off. */
   gallery?: GalleryFiles;
   evaluatedAt: string;
+  /** The precision best.pt ran in for these numbers (absent in files from before it: the recipe's). */
+  precision?: Precision;
   /** Grad-CAM / Grad-CAM++ deletion and insertion AUCs on a seeded test sample, when asked for. */
   faithfulness?: FaithfulnessSummary;
 }
 
 export interface EvaluateOptions {
   device?: string;
+  /** Run best.pt in this precision (default: the one it was trained in); metrics.json records it. */
+  precision?: Precision;
   /** Test images for the faithfulness score (0 or absent: not computed). */
   faithfulness?: number;
   /** false: write no Grad-CAM gallery this time (`evaluate --no-gallery`), whatever the run's config says. */
@@ -66,6 +70,7 @@ export interface ExternalEvaluation {
   plots: PlotFiles;
   gallery?: GalleryFiles;
   evaluatedAt: string;
+  precision: Precision;
 }
 
 export interface BestCheckpoint {
@@ -73,10 +78,10 @@ export interface BestCheckpoint {
   epoch: number;
 }
 
-export async function loadBest(runDir: string, device: string | undefined): Promise<BestCheckpoint> {
+export async function loadBest(runDir: string, device: string | undefined, precision?: Precision): Promise<BestCheckpoint> {
   const file = runFile(runDir, 'best');
   if (!fs.existsSync(file)) throw new Error(`${path.resolve(runDir)} has no best checkpoint yet (best.pt); train or resume it first.`);
-  const { model, metadata } = await Model.load(file, device ? { device } : {});
+  const { model, metadata } = await Model.load(file, { ...(device ? { device } : {}), ...(precision ? { precision } : {}) });
   return { model, epoch: (metadata as { epoch?: number }).epoch ?? 0 };
 }
 
@@ -129,7 +134,7 @@ async function predictPart(model: Model, data: RunData, part: 'val' | 'test', op
 export async function predictRunShare(runDir: string, options: EvaluateOptions & Required<SplitPredictor>): Promise<void> {
   const config = readRunConfig(runDir);
   const data = loadRunData(runDir, config);
-  const { model } = await loadBest(runDir, options.device ?? config.device);
+  const { model } = await loadBest(runDir, options.device ?? config.device, options.precision);
   try {
     const opts = predictOptions(config, data.manifest.root, new ImageCache(config.cacheMegabytes * 2 ** 20));
     await predictPart(model, data, 'val', opts, options);
@@ -151,7 +156,7 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions & Spl
   const config = readRunConfig(runDir);
   const data = loadRunData(runDir, config);
   const epochs = readEpochLog(runDir);
-  const { model, epoch: bestEpoch } = await loadBest(runDir, options.device ?? config.device);
+  const { model, epoch: bestEpoch } = await loadBest(runDir, options.device ?? config.device, options.precision);
   try {
     const cache = new ImageCache(config.cacheMegabytes * 2 ** 20);
     const opts = predictOptions(config, data.manifest.root, cache, options.signal);
@@ -181,6 +186,7 @@ export async function evaluateRun(runDir: string, options: EvaluateOptions & Spl
       plots,
       ...(gallery ? { gallery } : {}),
       evaluatedAt: new Date().toISOString(),
+      precision: model.info().precision,
       ...(faithfulness ? { faithfulness } : {}),
     };
     await writeJsonAtomic(runFile(runDir, 'metrics'), metrics);
@@ -218,7 +224,7 @@ export async function evaluateExternal(runDir: string, options: EvaluateOptions 
   const threshold = readRunMetrics(runDir).threshold.threshold;
   const { entries, root, source } = await externalEntries(config, options);
   if (entries.length === 0) throw new Error(`No images at ${config.magnification} in ${source}.`);
-  const { model, epoch } = await loadBest(runDir, options.device ?? config.device);
+  const { model, epoch } = await loadBest(runDir, options.device ?? config.device, options.precision);
   try {
     options.onEvent?.({ event: 'evaluate', part: 'test', images: entries.length });
     const preds = await predictEntries(model, entries, predictOptions(config, root, new ImageCache(config.cacheMegabytes * 2 ** 20), options.signal));
@@ -228,6 +234,7 @@ export async function evaluateExternal(runDir: string, options: EvaluateOptions 
     const gallery = await galleryOf(model, outDir, preds, config, root, threshold, options);
     const result: ExternalEvaluation = {
       run: path.basename(path.resolve(runDir)), source, threshold, test, plots, ...(gallery ? { gallery } : {}), evaluatedAt: new Date().toISOString(),
+      precision: model.info().precision,
     };
     await writeJsonAtomic(path.join(outDir, 'metrics.json'), result);
     return result;

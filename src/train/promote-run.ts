@@ -56,6 +56,7 @@ export async function buildModelCard(runDir: string, modelFile: string, plots: R
       test: metrics.test,
       validation: { accuracy: metrics.validation.accuracy, weightedF1: metrics.validation.weightedF1, loss: metrics.validation.loss },
       ...(metrics.faithfulness ? { faithfulness: metrics.faithfulness } : {}),
+      ...(metrics.precision ? { precision: metrics.precision } : {}),
     },
     ...stainFields(runDir, config.stainNorm ?? 'none'),
     plots,

@@ -38,14 +38,18 @@ describe('inference precision', () => {
   it('says on each answer when it was computed in another precision than the card measured', async () => {
     const png = await tissuePng(140, 92, 5);
     const plain = await analyseImage(await own.get('100X'), png);
-    expect(plain.prediction.precision).to.deep.equal({ computed: 'fp32', trained: 'fp32' });
+    expect(plain.prediction.precision).to.deep.equal({ computed: 'fp32', measured: 'fp32' });
     expect(plain.prediction.precisionNote).to.equal(undefined);
     const fast = await analyseImage(await bf16.get('100X'), png, { gradcam: true });
-    expect(fast.prediction.precision).to.deep.equal({ computed: 'bf16', trained: 'fp32' });
-    expect(fast.prediction.precisionNote).to.match(/^Computed in bf16 for speed; this model was trained, and its card's metrics measured, in fp32\./);
+    expect(fast.prediction.precision).to.deep.equal({ computed: 'bf16', measured: 'fp32' });
+    expect(fast.prediction.precisionNote).to.match(/^Computed in bf16; this model's card metrics were measured in fp32\./);
     const card = (await own.get('100X')).card;
     const trainedBf16 = toPrediction([0.4, 0.6], { ...card, recipe: { ...card.recipe, precision: 'bf16' } }, false, 'bf16');
     expect(trainedBf16.precisionNote).to.equal(undefined);
+    // A card measured in bf16 (evaluate --precision bf16) of an fp32-trained model: bf16 is its own.
+    const measuredBf16 = { ...card, metrics: { ...card.metrics, precision: 'bf16' as const } };
+    expect(toPrediction([0.4, 0.6], measuredBf16, false, 'bf16').precision).to.deep.equal({ computed: 'bf16', measured: 'bf16' });
+    expect(toPrediction([0.4, 0.6], measuredBf16, false, 'fp32').precisionNote).to.match(/^Computed in fp32; this model's card metrics were measured in bf16\./);
   });
 
   it('refuses a precision it does not know, naming it', async () => {

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readModelCard } from '../../src/eval/model-card';
+import { ModelRegistry, toPrediction } from '../../src/infer';
 import { Model } from '../../src/native';
 import {
   classWeightsFromCounts, evaluateRun, promoteRun, readEpochLog, readRunMetrics, trainRun, type TrainEvent, type TrainRunResult,
@@ -87,6 +88,32 @@ describe('trainRun on synthetic tiles', function () {
   it('re-evaluates to the same numbers', async () => {
     const again = await evaluateRun(result.runDir);
     expect(again.test.confusionMatrix).to.deep.equal(result.metrics!.test.confusionMatrix);
+  });
+
+  it('evaluates in bf16 when asked: metrics.json, the promoted card and the registry\'s default all follow', async () => {
+    const copy = path.join(tmpDir('train-bf16'), 'run');
+    fs.cpSync(result.runDir, copy, { recursive: true });
+    const m = await evaluateRun(copy, { precision: 'bf16', gallery: false });
+    expect(m.precision).to.equal('bf16');
+    expect(readRunMetrics(copy).precision).to.equal('bf16');
+    expect(result.metrics!.precision).to.equal('fp32'); // training's own evaluation ran as trained
+    const models = path.join(tmpDir('train-bf16-models'), 'models');
+    const card = await promoteRun(copy, models);
+    expect(card.metrics.precision).to.equal('bf16');
+    const registry = new ModelRegistry({ modelsDir: models });
+    try {
+      const loaded = await registry.get('100X');
+      expect(loaded.precision).to.equal('bf16'); // the precision its card was measured in
+      const fp32 = new ModelRegistry({ modelsDir: models, precision: 'fp32' });
+      try {
+        const answer = toPrediction([0.5, 0.5], (await fp32.get('100X')).card, false, (await fp32.get('100X')).precision);
+        expect(answer.precisionNote).to.match(/^Computed in fp32; this model's card metrics were measured in bf16\./);
+      } finally {
+        fp32.dispose();
+      }
+    } finally {
+      registry.dispose();
+    }
   });
 
   it('promotes to models/<mag>/ with a card readModelCard accepts, marked demo', async () => {

@@ -114,19 +114,37 @@ describe('web pages', () => {
     try {
       const api = await fetch(`${fast.url}/api/predict?mag=400X`, { method: 'POST', body: await tissuePng(90, 60, 3), headers: { 'content-type': 'image/png' } });
       const json = await api.json() as { precision: unknown; precisionNote: string };
-      expect(json.precision).to.deep.equal({ computed: 'bf16', trained: 'fp32' });
-      expect(json.precisionNote).to.match(/^Computed in bf16 for speed/);
+      expect(json.precision).to.deep.equal({ computed: 'bf16', measured: 'fp32' });
+      expect(json.precisionNote).to.match(/^Computed in bf16;/);
       const form = multipart([{ name: 'mag', value: '400X' }, { name: 'image', file: { name: 'x.png', type: 'image/png', data: await tissuePng(90, 60, 3) } }]);
       const posted = await fetch(`${fast.url}/`, { method: 'POST', body: form.body, headers: { 'content-type': form.type }, redirect: 'manual' });
       const html = await (await fetch(`${fast.url}${posted.headers.get('location')}`)).text();
       const kept = await (await fetch(`${fast.url}${posted.headers.get('location')!.replace('#result', '')}/result.csv`)).text();
-      expect(kept.trim().split('\n')[1]).to.match(/Computed in bf16 for speed.*,bf16$/);
-      expect(html).to.match(/id="precision-note">Computed in bf16 for speed; this model was trained, and its card&#39;s metrics measured, in fp32\./);
+      expect(kept.trim().split('\n')[1]).to.match(/Computed in bf16;.*,bf16$/);
+      expect(html).to.match(/id="precision-note">Computed in bf16; this model&#39;s card metrics were measured in fp32\./);
       const plain = await (await fetch(`${server.url}/api/predict?mag=400X`, { method: 'POST', body: await tissuePng(90, 60, 3), headers: { 'content-type': 'image/png' } })).json() as object;
       expect(plain).not.to.have.property('precisionNote');
     } finally {
       await fast.close();
       fastRegistry.dispose();
+    }
+    // A card measured in bf16 (evaluate --precision bf16) of an fp32-trained model says so, and is served so.
+    const dir = tmpDir('pages-bf16');
+    await installModel(dir, '200X');
+    const cardFile = path.join(dir, '200X', 'card.json');
+    const card = JSON.parse(fs.readFileSync(cardFile, 'utf8'));
+    card.metrics.precision = 'bf16';
+    fs.writeFileSync(cardFile, JSON.stringify(card));
+    const measured = new ModelRegistry({ modelsDir: dir });
+    const measuredServer = await listen({ registry: measured });
+    try {
+      const html = await (await fetch(`${measuredServer.url}/models/200X`)).text();
+      expect(html).to.match(/id="measured-precision">Measured with the model running in bf16 \(trained in fp32\); it is served in bf16/);
+      const answer = await (await fetch(`${measuredServer.url}/api/predict?mag=200X`, { method: 'POST', body: await tissuePng(90, 60, 3), headers: { 'content-type': 'image/png' } })).json() as { precision: unknown };
+      expect(answer.precision).to.deep.equal({ computed: 'bf16', measured: 'bf16' });
+    } finally {
+      await measuredServer.close();
+      measured.dispose();
     }
   });
 

@@ -83,15 +83,18 @@ def predict(pixels):
 
 
 def gradcam(pixels):
+    # Trunk and head in the model's precision (as Histoscope's Grad-CAM and predict), the map in fp32.
     model.eval()
     x = to_input(pixels)
-    with torch.no_grad():
+    with torch.no_grad(), autocast():
         t = model.maxpool(model.relu(model.bn1(model.conv1(x))))
-        features = model.layer4(model.layer3(model.layer2(model.layer1(t)))).float()
+        features = model.layer4(model.layer3(model.layer2(model.layer1(t))))
     features.requires_grad_(True)
-    logits = model.fc(torch.flatten(model.avgpool(features), 1))
+    with autocast():
+        logits = model.fc(torch.flatten(model.avgpool(features), 1)).float()
     target = int(logits[0].argmax())
     (grad,) = torch.autograd.grad(logits[0, target], features)
+    grad, features = grad.float(), features.detach().float()
     cam = F.relu((grad.mean((2, 3), keepdim=True) * features).sum(1, keepdim=True))
     cam = F.interpolate(cam, size=pixels.shape[1:3], mode="bilinear", align_corners=False)
     cam = (cam - cam.min()) / (cam.max() - cam.min()).clamp_min(1e-12)

@@ -287,7 +287,7 @@ export function registerTrainCommands(program: Command): void {
       };
       if (o.stainShift === true) {
         const strengths = typeof o.stainStrengths === 'string' ? numberList('--stain-strengths', o.stainStrengths) : undefined;
-        const r = await evaluateStainShift(run, { device: options.device, onEvent: options.onEvent, strengths, seed: num('--stain-seed', o.stainSeed as string | undefined), otherNormaliser: o.otherNormaliser === true });
+        const r = await evaluateStainShift(run, { device: options.device, precision: options.precision, onEvent: options.onEvent, strengths, seed: num('--stain-seed', o.stainSeed as string | undefined), otherNormaliser: o.otherNormaliser === true });
         if (json) process.stdout.write(JSON.stringify({ event: 'stain-shift', ...r }) + '\n');
         else process.stdout.write(`${formatStainShiftTable(r)}\nWrote ${path.join(run, STAIN_SHIFT_FILES.markdown)}, ${STAIN_SHIFT_FILES.json} and ${STAIN_SHIFT_FILES.plot}.svg/.png\n`);
         return;

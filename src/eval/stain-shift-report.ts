@@ -35,6 +35,8 @@ export interface StainShiftReport {
   /** Plot files relative to the run folder. */
   plots: Record<string, string>;
   evaluatedAt: string;
+  /** The precision the model ran in (absent in reports from before it: the recipe's). */
+  precision?: 'fp32' | 'bf16';
 }
 
 export function conditionLabel(c: StainShiftCondition): string {

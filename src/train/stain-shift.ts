@@ -43,10 +43,12 @@ export async function evaluateStainShift(runDir: string, options: StainShiftOpti
   const config = readRunConfig(runDir);
   const strengths = checkStrengths(options.strengths ?? DEFAULT_STAIN_SHIFT_STRENGTHS);
   const seed = options.seed === undefined ? config.seed : expectInteger(options.seed, 'stain-shift seed', 0, 2 ** 32 - 1);
-  // The run's own threshold, chosen on validation when it was evaluated.
-  const threshold = readRunMetrics(runDir).threshold.threshold;
+  // The run's own threshold, chosen on validation when it was evaluated, and by default the
+  // precision that evaluation ran in, so the table sits beside the card's metrics like for like.
+  const evaluated = readRunMetrics(runDir);
+  const threshold = evaluated.threshold.threshold;
   const data = loadRunData(runDir, config);
-  const { model } = await loadBest(runDir, options.device ?? config.device);
+  const { model } = await loadBest(runDir, options.device ?? config.device, options.precision ?? evaluated.precision);
   try {
     const own = model.info().stain;
     const conditions: Condition[] = [{ role: 'model', normalisation: own.method }];
@@ -77,6 +79,7 @@ export async function evaluateStainShift(runDir: string, options: StainShiftOpti
     const report: StainShiftReport = {
       run: path.basename(path.resolve(runDir)), modelNormalisation: own.method, strengths, seed, threshold, rows,
       plots: { 'stain-shift.svg': rel(written.svg), 'stain-shift.png': rel(written.png) }, evaluatedAt: new Date().toISOString(),
+      precision: model.info().precision,
     };
     await writeJsonAtomic(path.join(runDir, STAIN_SHIFT_FILES.json), report);
     await writeFileAtomic(path.join(runDir, STAIN_SHIFT_FILES.markdown), formatStainShiftMarkdown(report));

@@ -45,6 +45,7 @@ describe('a model trained with stain normalisation', function () {
     expect(report.rows.map((r) => `${r.strength}/${r.role}`)).to.deep.equal(['0/model', '0/without', '0.2/model', '0.2/without']);
     const metrics = JSON.parse(fs.readFileSync(path.join(result.runDir, 'metrics.json'), 'utf8'));
     const plain = report.rows.find((r) => r.strength === 0 && r.role === 'model')!;
+    expect(report.precision).to.equal(metrics.precision); // the precision the card's metrics were measured in
     expect(plain.accuracy).to.equal(metrics.test.metrics.accuracy);
     expect(plain.weightedF1).to.equal(metrics.test.metrics.weightedF1);
     const markdown = fs.readFileSync(path.join(result.runDir, 'stain-shift.md'), 'utf8');

@@ -7,7 +7,7 @@ import { readModelCard } from '../../src/eval/model-card';
 import { ModelRegistry, toPrediction } from '../../src/infer';
 import { Model } from '../../src/native';
 import {
-  classWeightsFromCounts, evaluateRun, promoteRun, readEpochLog, readRunMetrics, trainRun, type TrainEvent, type TrainRunResult,
+  classWeightsFromCounts, evaluateRun, evaluateStainShift, promoteRun, readEpochLog, readRunMetrics, trainRun, type TrainEvent, type TrainRunResult,
 } from '../../src/train';
 import { fastOverrides, syntheticCohort, tmpDir } from './helpers';
 
@@ -97,6 +97,8 @@ describe('trainRun on synthetic tiles', function () {
     expect(m.precision).to.equal('bf16');
     expect(readRunMetrics(copy).precision).to.equal('bf16');
     expect(result.metrics!.precision).to.equal('fp32'); // training's own evaluation ran as trained
+    // The stain-shift table follows the precision of the metrics it sits beside.
+    expect((await evaluateStainShift(copy, { strengths: [0], seed: 1 })).precision).to.equal('bf16');
     const models = path.join(tmpDir('train-bf16-models'), 'models');
     const card = await promoteRun(copy, models);
     expect(card.metrics.precision).to.equal('bf16');

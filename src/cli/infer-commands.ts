@@ -9,13 +9,13 @@ import {
   DEFAULT_OPACITY, DEMO_WARNING, explanationFaithfulness, magnificationFor, ModelRegistry, predictFiles, predictionsToCsv, renderGradcam,
   writePredictions,
 } from '../infer';
-import { CAM_METHODS, type CamMethod, type Precision, PRECISIONS } from '../native';
+import { CAM_METHODS, type CamMethod, PRECISIONS } from '../native';
 import { writeFileAtomic } from '../util/atomic-write';
-import { action, addOptions, num, type OptionSpec, parseMagnifications } from './options';
+import { action, addOptions, num, oneOf, type OptionSpec, parseMagnifications } from './options';
 
 // Inference only: bf16 is ~3× faster on CPUs with AMX (and on GPUs); rows and pages then say so.
 const PRECISION_OPTION: OptionSpec = {
-  flags: '--precision <p>', description: `run the models in ${PRECISIONS.join(' or ')} (default: the precision each was trained in)`,
+  flags: '--precision <p>', description: `run the models in ${PRECISIONS.join(' or ')} (default: the one each model card was measured in)`,
 };
 
 const PREDICT_OPTIONS: OptionSpec[] = [
@@ -65,11 +65,6 @@ function parseMethod(v: string): CamMethod {
   return v as CamMethod;
 }
 
-function parsePrecision(v: string | undefined): Precision | undefined {
-  if (v === undefined || (PRECISIONS as readonly string[]).includes(v)) return v as Precision | undefined;
-  throw new Error(`--precision expects ${PRECISIONS.join(' or ')}, got "${v}".`);
-}
-
 function parseTarget(v: string | undefined): 0 | 1 | undefined {
   if (v === undefined) return undefined;
   if (v === 'benign') return 0;
@@ -81,11 +76,12 @@ export function registerInferCommands(program: Command): void {
   addOptions(program.command('predict').argument('<paths...>', 'image files, folders or quoted globs')
     .description('predict benign/malignant for many PNG/JPEG images (CSV or JSON; refused or unreadable inputs become error rows, exit code 3)'), PREDICT_OPTIONS)
     .action(action(async (paths: string[], o: Record<string, string | boolean>) => {
+      const precision = oneOf('--precision', o.precision as string | undefined, PRECISIONS);
       const result = await predictFiles({
         inputs: paths,
         magnification: oneMagnification(o.mag as string | undefined),
         modelsDir: o.models as string,
-        precision: parsePrecision(o.precision as string | undefined),
+        precision,
         batchSize: num('--batch', o.batch as string),
         tta: o.tta === true,
         gradcamDir: o.gradcam as string | undefined,
@@ -104,8 +100,7 @@ export function registerInferCommands(program: Command): void {
         for (const r of doubtful.slice(0, 10)) process.stderr.write(`  ${r.path}: ${r.warnings.map((w) => w.message).join(' ')}\n`);
       }
       if (s.demo) process.stderr.write(`WARNING: ${DEMO_WARNING}\n`);
-      const requested = parsePrecision(o.precision as string | undefined);
-      if (requested) process.stderr.write(`NOTE: computed in ${requested} (column precision); rows of models trained in another precision say so in column warning.\n`);
+      if (precision) process.stderr.write(`NOTE: computed in ${precision} (column precision); rows whose model card was measured in another precision say so in column warning.\n`);
       if (s.errors > 0) process.exitCode = PREDICT_SOME_FAILED;
     }));
 
@@ -115,7 +110,7 @@ export function registerInferCommands(program: Command): void {
       const choice = magnificationFor(image, oneMagnification(o.mag as string | undefined));
       if (!choice.ok) throw new Error(choice.error.replace('choose one', 'pass --mag'));
       const method = parseMethod(o.method as string);
-      const registry = new ModelRegistry({ modelsDir: o.models as string, precision: parsePrecision(o.precision as string | undefined) });
+      const registry = new ModelRegistry({ modelsDir: o.models as string, precision: oneOf('--precision', o.precision as string | undefined, PRECISIONS) });
       try {
         const loaded = await registry.get(choice.magnification);
         const opacity = num('--opacity', o.opacity as string, false)!;
@@ -159,7 +154,7 @@ export function registerInferCommands(program: Command): void {
       await serve({
         port: num('--port', o.port), host: o.host, modelsDir: o.models, bootstrapDemo: true, handleSignals: true,
         results: { ttlMs: ttlMinutes * 60_000, ...(o.keepResults ? { dir: o.keepResults } : {}) },
-        precision: parsePrecision(o.precision),
+        precision: oneOf('--precision', o.precision, PRECISIONS),
       });
     }));
 }

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import type { Magnification } from '../data';
+import type { Precision } from '../native';
 import type { EvaluationReport } from './evaluation-report';
 import type { FaithfulnessSummary } from './faithfulness';
 import type { StainShiftReport } from './stain-shift-report';
@@ -56,7 +57,7 @@ export interface ModelCard {
     /** Explanation faithfulness on a test sample, when `evaluate --faithfulness N` computed it. */
     faithfulness?: FaithfulnessSummary;
     /** The precision the model ran in for these metrics (`evaluate --precision`); absent: the recipe's. */
-    precision?: 'fp32' | 'bf16';
+    precision?: Precision;
   };
   /**
    * The stain normalisation the model applies to every input (also inside model.pt, which is what

@@ -1,6 +1,7 @@
 // The stain-robustness report: test metrics of one model under controlled HED stain shifts of
 // several strengths, with and without its stain normalisation (and with the other normaliser),
 // as rows, a markdown table and the summary a model card shows.
+import type { Precision } from '../native';
 import { formatMarkdownTable, type TableColumn } from './markdown-table';
 
 /** How the inputs of one condition were normalised: the model's own target, none, or another fitted one. */
@@ -36,7 +37,7 @@ export interface StainShiftReport {
   plots: Record<string, string>;
   evaluatedAt: string;
   /** The precision the model ran in (absent in reports from before it: the recipe's). */
-  precision?: 'fp32' | 'bf16';
+  precision?: Precision;
 }
 
 export function conditionLabel(c: StainShiftCondition): string {

@@ -47,12 +47,17 @@ export function precisionNote(computed: Precision, measured: Precision): string 
     'Probabilities can differ slightly between the two, so one very near the threshold may fall on the other side.';
 }
 
+/** The precision a card's model was trained in (its recipe's; fp32 before bf16 existed). */
+export function trainedPrecision(card: ModelCard): Precision {
+  return card.recipe?.precision === 'bf16' ? 'bf16' : 'fp32';
+}
+
 /**
- * The precision a card's metrics were measured in: `evaluate --precision`'s, else the one it was
- * trained in (the recipe's; fp32 before bf16 existed). Models are served in it unless told otherwise.
+ * The precision a card's metrics were measured in: `evaluate --precision`'s, else the training's.
+ * Models are served in it unless told otherwise.
  */
 export function measuredPrecision(card: ModelCard): Precision {
-  return card.metrics?.precision ?? (card.recipe?.precision === 'bf16' ? 'bf16' : 'fp32');
+  return card.metrics?.precision ?? trainedPrecision(card);
 }
 
 /**

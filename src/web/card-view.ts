@@ -1,5 +1,7 @@
 // How a model card reads on its page: commands as code, dates in words, "none" instead of a raw
 // null, and plots under titles a person understands rather than their file names.
+import type { ModelCard } from '../eval/model-card';
+import { measuredPrecision, trainedPrecision } from '../infer/prediction';
 
 const PLOT_TITLES: Record<string, string> = {
   accuracy: 'Accuracy per epoch (training and validation)',
@@ -37,4 +39,11 @@ export function textAndCode(sentence: string): { text: string; code: boolean }[]
   return sentence.split('`').map((text, i) => ({ text, code: i % 2 === 1 })).filter((part) => part.text !== '');
 }
 
-export const cardView = { plotTitle, readableDate, formatValue, textAndCode };
+/** The card page's sentence when its metrics were measured in another precision than training's, else null. */
+export function measuredPrecisionNote(card: ModelCard): string | null {
+  const [measured, trained] = [measuredPrecision(card), trainedPrecision(card)];
+  return measured === trained ? null
+    : `Measured with the model running in ${measured} (trained in ${trained}); it is served in ${measured} unless the server is started with another --precision.`;
+}
+
+export const cardView = { plotTitle, readableDate, formatValue, textAndCode, measuredPrecisionNote };

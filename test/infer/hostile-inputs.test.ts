@@ -164,7 +164,7 @@ describe('hostile inputs: histoscope predict', () => {
     expect(row.endsWith(',bf16')).to.equal(true);
     const bad = await runCommands([registerInferCommands], 'predict', '--models', modelsDir, '--mag', '100X', at('screen.png'), '--precision', 'fp16');
     expect(bad.code).to.equal(1);
-    expect(bad.err).to.match(/--precision expects fp32 or bf16, got "fp16"/);
+    expect(bad.err).to.match(/Expected one of 'fp32', 'bf16' for --precision but received 'fp16'/);
   });
 
   it('takes bash process substitution end to end: histoscope predict <(cat img.png)', async function () {

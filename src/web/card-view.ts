@@ -39,11 +39,11 @@ export function textAndCode(sentence: string): { text: string; code: boolean }[]
   return sentence.split('`').map((text, i) => ({ text, code: i % 2 === 1 })).filter((part) => part.text !== '');
 }
 
-/** The card page's sentence when its metrics were measured in another precision than training's, else null. */
+/** The card page's sentence (with `code`) when its metrics were measured in another precision than training's, else null. */
 export function measuredPrecisionNote(card: ModelCard): string | null {
   const [measured, trained] = [measuredPrecision(card), trainedPrecision(card)];
   return measured === trained ? null
-    : `Measured with the model running in ${measured} (trained in ${trained}); it is served in ${measured} unless the server is started with another --precision.`;
+    : `Measured with the model running in ${measured} (trained in ${trained}); it is served in ${measured} unless the server is started with another \`--precision\`.`;
 }
 
 export const cardView = { plotTitle, readableDate, formatValue, textAndCode, measuredPrecisionNote };

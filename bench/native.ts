@@ -1,6 +1,7 @@
 // `npm run bench:native`: img/s of a train step (layer4+fc, batch 32), inference (batch 32 and 1)
-// and Grad-CAM latency through the addon, and the same figures from the PyTorch (Python) reference
-// (bench/reference.py) in the same run, with the ratio ours / PyTorch. Prints a table and JSON.
+// and Grad-CAM latency through the addon (inference and Grad-CAM again with BatchNorm folded, as
+// served models are), and the same figures from the PyTorch (Python) reference (bench/reference.py)
+// in the same run, with the ratio ours / PyTorch. Prints a table and JSON.
 //
 // Options: --iterations N (5) --precision fp32[,bf16] --device cpu|cuda --python PATH --out FILE
 import { spawnSync } from 'node:child_process';
@@ -19,6 +20,10 @@ interface Figures {
   inferImagesPerSecond: number;
   inferBatch1ImagesPerSecond: number;
   gradcamMilliseconds: number;
+  /** The same with BatchNorm folded into the convolutions: how models are served. */
+  foldedInferImagesPerSecond: number;
+  foldedInferBatch1ImagesPerSecond: number;
+  foldedGradcamMilliseconds: number;
 }
 
 function argument(name: string, fallback: string): string {
@@ -58,6 +63,17 @@ async function measureOurs(precision: 'fp32' | 'bf16', device: string, iteration
     const infer = await timed(() => model.predict(batch), iterations, 2);
     const infer1 = await timed(() => model.predict(single), iterations * 4, 2);
     const cam = await timed(() => model.gradcam(single), iterations * 4, 2);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-native-')), 'model.pt');
+    await model.save(file);
+    const { model: served } = await Model.load(file, { device, precision, inferenceOnly: true });
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    let folded: number[];
+    try {
+      folded = [await timed(() => served.predict(batch), iterations, 2), await timed(() => served.predict(single), iterations * 4, 2),
+        await timed(() => served.gradcam(single), iterations * 4, 2)];
+    } finally {
+      served.dispose();
+    }
     return {
       implementation: `Histoscope (libtorch ${libtorchVersion()}, ${model.info().device})`,
       threads: getThreads(),
@@ -65,6 +81,9 @@ async function measureOurs(precision: 'fp32' | 'bf16', device: string, iteration
       inferImagesPerSecond: batchSize / infer,
       inferBatch1ImagesPerSecond: 1 / infer1,
       gradcamMilliseconds: cam * 1000,
+      foldedInferImagesPerSecond: batchSize / folded[0],
+      foldedInferBatch1ImagesPerSecond: 1 / folded[1],
+      foldedGradcamMilliseconds: folded[2] * 1000,
     };
   } finally {
     model.dispose();
@@ -84,6 +103,9 @@ const METRICS: [keyof Figures, string, boolean][] = [
   ['inferImagesPerSecond', 'inference, batch 32 (img/s)', true],
   ['inferBatch1ImagesPerSecond', 'inference, batch 1 (img/s)', true],
   ['gradcamMilliseconds', 'Grad-CAM, one 224x224 image (ms)', false],
+  ['foldedInferImagesPerSecond', 'BN folded (served): inference, b32 (img/s)', true],
+  ['foldedInferBatch1ImagesPerSecond', 'BN folded (served): inference, b1 (img/s)', true],
+  ['foldedGradcamMilliseconds', 'BN folded (served): Grad-CAM (ms)', false],
 ];
 
 async function main(): Promise<void> {

@@ -6,6 +6,9 @@
 // release has too, so the same script measures a baseline checkout (run it there with --label).
 // Run: node --import tsx bench/web.ts [--requests 30] [--images 64] [--clients 16] [--label after]
 //      [--concurrency N: the server's analyses at once, default its own] [--web-only: skip batch predict]
+//      [--batch-only: only batch predict against inference alone]
+//      HISTOSCOPE_THREADS=1 on a 2-core machine leaves decoding a core of its own, as a GPU server
+//      does: batch predict's share of inference alone then measures the pipeline, not core sharing.
 //      [--device auto|cpu|cuda (auto: CUDA when there is one, as `histoscope serve`)]
 //      [--precision fp32|bf16: run the model in it (`serve --precision`); default: as trained, fp32]
 import * as fs from 'node:fs';
@@ -115,11 +118,23 @@ async function main(): Promise<void> {
     return;
   }
   const concurrency = process.argv.includes('--concurrency') ? { concurrency: Number(arg('concurrency', '8')) } : {};
-  const server = await listen({ registry, ...concurrency });
   const show = (key: string, value: unknown): void => {
     results[key] = value;
     console.log(key, value);
   };
+  if (!process.argv.includes('--batch-only')) await webRows(registry, files, requests, clients, concurrency, show);
+  if (!process.argv.includes('--web-only')) await batchRows(registry, loaded, files, imageCount, show, results);
+  registry.dispose();
+  const out = path.resolve(__dirname, 'out', `web-${label.replace(/[^\w-]+/g, '_')}.json`);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+}
+
+/** Latency at one client, then throughput and latency at `clients` at once, through the HTTP API. */
+async function webRows(registry: ModelRegistry, files: string[], requests: number, clients: number, concurrency: { concurrency?: number },
+  show: (key: string, value: unknown) => void): Promise<void> {
+  const server = await listen({ registry, ...concurrency });
   for (const gradcam of [false, true]) {
     const times: number[] = [];
     for (let i = -3; i < requests; i++) {
@@ -132,12 +147,6 @@ async function main(): Promise<void> {
     show(gradcam ? 'concurrentPredictWithGradcam' : 'concurrentPredict', await concurrent(server.url, files, gradcam, clients, Math.max(clients * 3, requests)));
   }
   await server.close();
-  if (!process.argv.includes('--web-only')) await batchRows(registry, loaded, files, imageCount, show, results);
-  registry.dispose();
-  const out = path.resolve(__dirname, 'out', `web-${label.replace(/[^\w-]+/g, '_')}.json`);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(results, null, 2) + '\n');
-  console.log(`wrote ${out}`);
 }
 
 /** Batch `predict` against inference alone on the same images, decoded beforehand. */

@@ -125,6 +125,8 @@ export interface ModelInfo {
   frozenBatchNorm: FrozenBatchNorm;
   precision: Precision;
   channelsLast: boolean;
+  /** Loaded with `inferenceOnly`: BatchNorm folded into the convolutions; it predicts and explains only. */
+  inferenceOnly: boolean;
   learningRate: number;
   weightDecay: number;
   imageSize: number;
@@ -193,7 +195,7 @@ interface Addon {
   };
   NativeModel: {
     create(options: ModelOptions): Promise<NativeModelHandle>;
-    load(file: string, device: string, precision?: Precision): Promise<{ model: NativeModelHandle; metadata: string; epoch: number }>;
+    load(file: string, device: string, precision: Precision | undefined, inferenceOnly: boolean): Promise<{ model: NativeModelHandle; metadata: string; epoch: number }>;
   };
   stainFit(method: StainMethod, data: Uint8Array, shape: readonly number[], size: number, device: string): Promise<StainTarget>;
   stainNormalize(data: Uint8Array, shape: readonly number[], target: StainTarget, device: string): Promise<{ pixels: Float32Array; fallback: Uint8Array }>;
@@ -298,12 +300,14 @@ export class Model {
 
   /**
    * Restores a checkpoint written by `save`, with its metadata; `device` overrides where it runs,
-   * `precision` the precision it runs in (default: the checkpoint's own).
+   * `precision` the precision it runs in (default: the checkpoint's own). `inferenceOnly` folds
+   * BatchNorm into the convolutions (less work per image); such a model predicts and explains,
+   * and refuses to train, save or load other weights.
    */
-  static async load(file: string, options: { device?: string; precision?: Precision } = {}): Promise<{ model: Model; metadata: unknown; epoch: number }> {
+  static async load(file: string, options: { device?: string; precision?: Precision; inferenceOnly?: boolean } = {}): Promise<{ model: Model; metadata: unknown; epoch: number }> {
     expectString(file, 'checkpoint path');
     checkOptions({ device: options.device, precision: options.precision });
-    const loaded = await call(() => native().NativeModel.load(path.resolve(file), options.device ?? 'auto', options.precision));
+    const loaded = await call(() => native().NativeModel.load(path.resolve(file), options.device ?? 'auto', options.precision, options.inferenceOnly === true));
     return { model: new Model(loaded.model), metadata: JSON.parse(loaded.metadata), epoch: loaded.epoch };
   }
 

@@ -47,9 +47,10 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
                                "NativeModel is created with NativeModel.create() or .load().");
   }
   classifier_ = *info[0].As<Napi::External<std::shared_ptr<Classifier>>>().Data();
-  // Counts never change, so info() never waits for the model's lock.
+  // Counts and folding never change, so info() never waits for the model's lock.
   parameters_ = classifier_->parameterCount(false);
   trainable_parameters_ = classifier_->parameterCount(true);
+  inference_only_ = classifier_->inferenceOnly();
 }
 
 std::shared_ptr<Classifier> ModelWrap::live(const Napi::Env& env) const {
@@ -76,15 +77,17 @@ Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
     auto path = readString(info[0], "the checkpoint path");
     auto device = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : std::string("auto");
     auto precision = info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : std::string();
+    const bool inference_only = info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
     struct Loaded {
       std::shared_ptr<Classifier> classifier;
       CheckpointInfo info;
     };
     return ComputeTask<Loaded>::Start(
         env, "histoscope.load",
-        [path, device, precision] {
+        [path, device, precision, inference_only] {
           Loaded loaded;
           loaded.classifier = Classifier::load(path, device, &loaded.info, precision);
+          if (inference_only) loaded.classifier->foldForInference();
           return loaded;
         },
         [](Napi::Env env, Loaded& loaded) {
@@ -387,6 +390,7 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
   result.Set("frozenBatchNorm", toString(options.frozen_batch_norm));
   result.Set("precision", toString(options.precision));
   result.Set("channelsLast", Napi::Boolean::New(env, options.channels_last));
+  result.Set("inferenceOnly", Napi::Boolean::New(env, inference_only_));
   result.Set("learningRate", Napi::Number::New(env, options.learning_rate));
   result.Set("weightDecay", Napi::Number::New(env, options.weight_decay));
   result.Set("imageSize", Napi::Number::New(env, static_cast<double>(options.image_size)));

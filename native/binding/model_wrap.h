@@ -46,6 +46,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   std::shared_ptr<Classifier> classifier_;
   int64_t parameters_ = 0;
   int64_t trainable_parameters_ = 0;
+  bool inference_only_ = false;  // folded before wrapping (load), so it never changes
 };
 
 }  // namespace histoscope::binding

@@ -47,6 +47,7 @@ double readDouble(torch::serialize::InputArchive& archive, const std::string& ke
 
 void Classifier::save(const std::string& path, const CheckpointInfo& info) {
   std::lock_guard<std::mutex> lock(mutex_);
+  refuseIfInferenceOnly("be saved (its weights now hold the BatchNorm statistics)");
   torch::serialize::OutputArchive archive;
   archive.write("histoscope_format", c10::IValue(kFormatVersion));
   archive.write("num_classes", c10::IValue(options_.num_classes));

@@ -53,7 +53,26 @@ void Classifier::applyTrainablePolicy() {
       torch::optim::AdamOptions(options_.learning_rate).weight_decay(options_.weight_decay));
 }
 
+void Classifier::foldForInference() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  model_->eval();
+  model_->foldBatchNorm();
+}
+
+bool Classifier::inferenceOnly() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return model_->batchNormFolded();
+}
+
+void Classifier::refuseIfInferenceOnly(const std::string& action) const {
+  if (!model_->batchNormFolded()) return;
+  throw std::logic_error("This model was loaded for inference only (its BatchNorm layers are folded into its "
+                         "convolutions), so it cannot " + action + ". Load the checkpoint again without "
+                         "inferenceOnly to do that.");
+}
+
 void Classifier::enterTrainMode() {
+  refuseIfInferenceOnly("train");
   model_->train();
   if (options_.frozen_batch_norm == FrozenBatchNorm::kUpdate) return;
   // Frozen stages keep their running statistics: put them back in eval mode.
@@ -106,6 +125,7 @@ torch::Tensor Classifier::modelInput(const torch::Tensor& pixels, const AugmentO
 WeightsReport Classifier::loadWeights(const std::string& path) {
   auto state = readStateDict(path);
   std::lock_guard<std::mutex> lock(mutex_);
+  refuseIfInferenceOnly("load other weights");
   auto report = applyStateDict(model_, state, path);
   // Copying into parameters keeps their memory format, but a fresh optimiser state is needed:
   // moments from before the new weights mean nothing.
@@ -219,6 +239,7 @@ TrainStepResult Classifier::trainStepPixels(const torch::Tensor& pixels,
 void Classifier::attachProcessGroup(std::shared_ptr<distributed::ProcessGroup> group, int64_t bucket_bytes,
                                     bool sync_batch_norm) {
   std::lock_guard<std::mutex> lock(mutex_);
+  refuseIfInferenceOnly("join distributed training");
   std::vector<torch::Tensor> state, trainable;
   for (auto& p : model_->parameters()) {
     state.push_back(p);

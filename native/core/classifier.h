@@ -119,6 +119,12 @@ class Classifier {
   static std::unique_ptr<Classifier> load(const std::string& path, const std::string& device,
                                           CheckpointInfo* info, const std::string& precision = "");
 
+  // Serving, evaluation and Grad-CAM only need the forward pass in eval mode: folds BatchNorm into
+  // the convolutions (resnet.h), ~5-10% less work per image on CPU. Irreversible: afterwards a
+  // train step, save() or loadWeights() is refused, since each would mix folded and unfolded weights.
+  void foldForInference();
+  bool inferenceOnly() const;
+
   const ClassifierOptions& options() const { return options_; }
   c10::Device device() const { return device_; }
   int64_t parameterCount(bool trainable_only) const;
@@ -129,6 +135,8 @@ class Classifier {
 
  private:
   void applyTrainablePolicy();
+  // Throws when the model is folded for inference: `action` is what was refused ("train").
+  void refuseIfInferenceOnly(const std::string& action) const;
   void enterTrainMode();
   void checkBatch(const ImageBatchView& batch) const;
   void checkLabels(int64_t count, const std::vector<int64_t>& labels,

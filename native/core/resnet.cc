@@ -26,8 +26,19 @@ torch::nn::Sequential makeLayer(int64_t& in_channels, int64_t width, int64_t blo
 }
 
 torch::Tensor normalise(torch::nn::BatchNorm2d& bn, const torch::Tensor& x,
-                        const std::shared_ptr<const TrainingBatchNorm>& training) {
+                        const std::shared_ptr<const TrainingBatchNorm>& training, bool folded) {
+  if (folded) return x;  // already applied by the convolution's weights and bias
   return training && bn->is_training() ? (*training)(*bn, x) : bn->forward(x);
+}
+
+// conv followed by bn (eval mode) as one convolution: weights scaled per output channel, and a
+// bias. The bias is set, not registered: a folded model is never saved, and its parameter list
+// (counts, trainable values) stays the checkpoint's.
+void foldInto(torch::nn::Conv2dImpl& conv, const torch::nn::BatchNorm2dImpl& bn) {
+  auto scale = bn.weight / torch::sqrt(bn.running_var + bn.options.eps());
+  conv.weight.mul_(scale.reshape({-1, 1, 1, 1}));  // in place: keeps channels-last strides
+  auto shift = bn.bias - bn.running_mean * scale;
+  conv.bias = conv.bias.defined() ? conv.bias * scale + shift : shift;
 }
 
 }  // namespace
@@ -50,10 +61,11 @@ BottleneckImpl::BottleneckImpl(int64_t in_channels, int64_t width, int64_t strid
 
 torch::Tensor BottleneckImpl::forward(torch::Tensor x) {
   const auto& norm = training_batch_norm;
-  torch::Tensor identity = downsample ? normalise(downsample_bn, downsample_conv(x), norm) : x;
-  torch::Tensor out = torch::relu(normalise(bn1, conv1(x), norm));
-  out = torch::relu(normalise(bn2, conv2(out), norm));
-  out = normalise(bn3, conv3(out), norm);
+  const bool folded = batch_norm_folded;
+  torch::Tensor identity = downsample ? normalise(downsample_bn, downsample_conv(x), norm, folded) : x;
+  torch::Tensor out = torch::relu(normalise(bn1, conv1(x), norm, folded));
+  out = torch::relu(normalise(bn2, conv2(out), norm, folded));
+  out = normalise(bn3, conv3(out), norm, folded);
   return torch::relu(out + identity);
 }
 
@@ -84,7 +96,7 @@ ResNet50Impl::ResNet50Impl(int64_t num_classes) {
 }
 
 torch::Tensor ResNet50Impl::features(torch::Tensor x) {
-  x = maxpool(torch::relu(normalise(bn1, conv1(x), training_batch_norm)));
+  x = maxpool(torch::relu(normalise(bn1, conv1(x), training_batch_norm, batch_norm_folded)));
   return layer4->forward(layer3->forward(layer2->forward(layer1->forward(x))));
 }
 
@@ -97,6 +109,22 @@ void ResNet50Impl::setTrainingBatchNorm(TrainingBatchNorm norm) {
   for (auto& module : modules(/*include_self=*/false)) {
     if (auto* block = module->as<Bottleneck>()) block->training_batch_norm = training_batch_norm;
   }
+}
+
+void ResNet50Impl::foldBatchNorm() {
+  if (batch_norm_folded) return;
+  torch::NoGradGuard no_grad;
+  foldInto(*conv1, *bn1);
+  for (auto& module : modules(/*include_self=*/false)) {
+    auto* block = module->as<Bottleneck>();
+    if (!block) continue;
+    foldInto(*block->conv1, *block->bn1);
+    foldInto(*block->conv2, *block->bn2);
+    foldInto(*block->conv3, *block->bn3);
+    if (block->downsample) foldInto(*block->downsample_conv, *block->downsample_bn);
+    block->batch_norm_folded = true;
+  }
+  batch_norm_folded = true;
 }
 
 void ResNet50Impl::resetHead(int64_t num_classes) {

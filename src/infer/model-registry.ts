@@ -124,8 +124,9 @@ export class ModelRegistry {
           `${file} has sha256 ${actual} but ${CARD_FILE} records ${card.weights.modelSha256}.`);
       }
     }
-    // By default a model runs in the precision its card's metrics were measured in.
-    const { model } = await Model.load(file, { device: this.device, precision: this.precision ?? measuredPrecision(card) });
+    // By default a model runs in the precision its card's metrics were measured in. Served models
+    // only predict and explain, so BatchNorm is folded into the convolutions (as evaluate does).
+    const { model } = await Model.load(file, { device: this.device, precision: this.precision ?? measuredPrecision(card), inferenceOnly: true });
     // model.pt applies its own stain target; the card must describe that one, or its numbers mislead.
     const stain = model.info().stain;
     if (card.stain && (card.stain.method !== stain.method || card.stain.values.some((v, i) => Math.abs(v - stain.values[i]) > 1e-9))) {

@@ -81,7 +81,8 @@ export interface BestCheckpoint {
 export async function loadBest(runDir: string, device: string | undefined, precision?: Precision): Promise<BestCheckpoint> {
   const file = runFile(runDir, 'best');
   if (!fs.existsSync(file)) throw new Error(`${path.resolve(runDir)} has no best checkpoint yet (best.pt); train or resume it first.`);
-  const { model, metadata } = await Model.load(file, { ...(device ? { device } : {}), ...(precision ? { precision } : {}) });
+  // Folded for inference, as the registry serves it: the card's numbers come from the served computation.
+  const { model, metadata } = await Model.load(file, { ...(device ? { device } : {}), ...(precision ? { precision } : {}), inferenceOnly: true });
   return { model, epoch: (metadata as { epoch?: number }).epoch ?? 0 };
 }
 

@@ -77,6 +77,40 @@ describe('parity with torchvision resnet50 (fp32, CPU)', function () {
     }
   });
 
+  it('still matches torchvision when loaded for inference only (BatchNorm folded), and then refuses to train or be saved', async () => {
+    const model = await Model.create({ device: 'cpu', precision: 'fp32' });
+    const file = path.join(dir!, 'checkpoint.pt');
+    await model.loadWeights(path.join(dir!, 'resnet50-2class-zip.pth'));
+    await model.save(file);
+    model.dispose();
+    const plain = (await Model.load(file)).model;
+    const { model: folded } = await Model.load(file, { inferenceOnly: true });
+    try {
+      expect([plain.info().inferenceOnly, folded.info().inferenceOnly]).to.deep.equal([false, true]);
+      const batch = { data: images, shape: [2, 224, 224, 3] as const };
+      const logits = await folded.logits(batch);
+      expect(maxAbsDiff(logits.flat(), reference.logits.flat())).to.be.at.most(1e-4);
+      // Folding changed the computation (the fixture's BatchNorm statistics are random), not the answer.
+      expect(maxAbsDiff(logits.flat(), (await plain.logits(batch)).flat())).to.be.above(0);
+      const cam = await folded.gradcam({ data: images.subarray(0, 224 * 224 * 3), shape: [1, 224, 224, 3] });
+      expect(cam.targetClass).to.equal(reference.gradcam.targetClass);
+      expect(maxAbsDiff(cam.cam, reference.gradcam.cam)).to.be.at.most(1e-3);
+
+      const refused = async (what: Promise<unknown>, pattern: RegExp): Promise<void> => {
+        await what.then(() => expect.fail('an inference-only model accepted it'), (err: Error) => expect(err.message).to.match(pattern));
+      };
+      await refused(folded.trainStep(batch, [0, 1]), /loaded for inference only .* cannot train\. Load the checkpoint again without inferenceOnly/);
+      await refused(folded.save(path.join(dir!, 'folded.pt')), /cannot be saved/);
+      await refused(folded.loadWeights(path.join(dir!, 'resnet50-2class-zip.pth')), /cannot load other weights/);
+      expect(fs.existsSync(path.join(dir!, 'folded.pt'))).to.equal(false);
+      // The refusals left it working.
+      expect(maxAbsDiff((await folded.logits(batch)).flat(), logits.flat())).to.equal(0);
+    } finally {
+      plain.dispose();
+      folded.dispose();
+    }
+  });
+
   it('drops an ImageNet 1000-class head with a notice and keeps the rest strict', async () => {
     const model = await Model.create({ device: 'cpu' });
     try {

@@ -40,10 +40,11 @@ describe('the Grad-CAM gallery of a run', function () {
     runDir = result.runDir;
     gallery = path.join(runDir, 'gallery');
     threshold = result.metrics!.threshold.threshold;
-    // The test split predicted again, independently of the evaluation that wrote the gallery.
+    // The test split predicted again, independently of the evaluation that wrote the gallery but
+    // with best.pt loaded as evaluate loads it (BatchNorm folded), so losses agree to the last digit.
     const config = readRunConfig(runDir);
     const run = loadRunData(runDir, config);
-    const { model } = await Model.load(path.join(runDir, 'best.pt'), { device: 'cpu' });
+    const { model } = await Model.load(path.join(runDir, 'best.pt'), { device: 'cpu', inferenceOnly: true });
     try {
       preds = await predictEntries(model, run.parts.test, { root: run.manifest.root, imageSize: config.imageSize, batchSize: 32 });
     } finally {
@@ -133,7 +134,7 @@ describe('the Grad-CAM gallery of a run', function () {
       expect(new Set(chosen.map((p) => p.patient)).size, `patients of class ${label}`).to.equal(Math.min(patients, chosen.length));
     }
     // Writing it again with the same seed gives the same files' choice.
-    const { model } = await Model.load(path.join(runDir, 'best.pt'), { device: 'cpu' });
+    const { model } = await Model.load(path.join(runDir, 'best.pt'), { device: 'cpu', inferenceOnly: true });
     const copy = tmpDir('gallery-again');
     try {
       await writeRunGallery(model, copy, preds, {

@@ -1,7 +1,8 @@
 // `npm run bench:native`: img/s of a train step (layer4+fc, batch 32), inference (batch 32 and 1)
-// and Grad-CAM latency through the addon (inference and Grad-CAM again with BatchNorm folded, as
-// served models are), and the same figures from the PyTorch (Python) reference (bench/reference.py)
-// in the same run, with the ratio ours / PyTorch. Prints a table and JSON.
+// and Grad-CAM latency through the addon (inference and Grad-CAM again "as served": BatchNorm
+// folded and, fp32 on CPU, weights packed for oneDNN), and the same figures from the PyTorch
+// (Python) reference (bench/reference.py, which serves its copy the same way) in the same run,
+// with the ratio ours / PyTorch. Prints a table and JSON.
 //
 // Options: --iterations N (5) --precision fp32[,bf16] --device cpu|cuda --python PATH --out FILE
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,7 @@ interface Figures {
   inferImagesPerSecond: number;
   inferBatch1ImagesPerSecond: number;
   gradcamMilliseconds: number;
-  /** The same with BatchNorm folded into the convolutions: how models are served. */
+  /** The same as models are served: BatchNorm folded; fp32 on CPU, weights packed for oneDNN. */
   foldedInferImagesPerSecond: number;
   foldedInferBatch1ImagesPerSecond: number;
   foldedGradcamMilliseconds: number;
@@ -103,9 +104,9 @@ const METRICS: [keyof Figures, string, boolean][] = [
   ['inferImagesPerSecond', 'inference, batch 32 (img/s)', true],
   ['inferBatch1ImagesPerSecond', 'inference, batch 1 (img/s)', true],
   ['gradcamMilliseconds', 'Grad-CAM, one 224x224 image (ms)', false],
-  ['foldedInferImagesPerSecond', 'BN folded (served): inference, b32 (img/s)', true],
-  ['foldedInferBatch1ImagesPerSecond', 'BN folded (served): inference, b1 (img/s)', true],
-  ['foldedGradcamMilliseconds', 'BN folded (served): Grad-CAM (ms)', false],
+  ['foldedInferImagesPerSecond', 'as served: inference, b32 (img/s)', true],
+  ['foldedInferBatch1ImagesPerSecond', 'as served: inference, b1 (img/s)', true],
+  ['foldedGradcamMilliseconds', 'as served: Grad-CAM (ms)', false],
 ];
 
 async function main(): Promise<void> {

@@ -3,17 +3,20 @@
 ResNet-50 (torchvision), 2-class head, layer4+fc trainable with frozen layers' BatchNorm in eval
 mode, Adam lr 1e-4 / wd 1e-4, class-weighted cross-entropy, channels_last, ImageNet normalisation
 from uint8 NHWC input, on-device flips per image for training. Inference and Grad-CAM are timed again with BatchNorm
-folded into the convolutions, as Histoscope serves models. Prints one JSON object.
+folded into the convolutions and, for fp32 on CPU, the trunk's weights packed for oneDNN
+(torch.utils.mkldnn), as Histoscope serves models. Prints one JSON object.
 
 Usage: /usr/bin/python3 bench/reference.py --device cpu --precision fp32 --iterations 5 --threads 2
 """
 
 import argparse
+import copy
 import json
 import time
 
 import torch
 import torch.nn.functional as F
+import torch.utils.mkldnn
 import torchvision
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
@@ -78,10 +81,25 @@ def train_step(pixels, labels):
     return loss.item()
 
 
+# Set once BatchNorm is folded, for fp32 on CPU: the trunk with oneDNN-packed weights
+# (torch.utils.mkldnn.to_mkldnn), as Histoscope serves such models.
+packed_trunk = None
+
+
+def trunk(x):
+    m = packed_trunk if packed_trunk is not None else model
+    if packed_trunk is not None:
+        x = x.contiguous().to_mkldnn()
+    t = m.maxpool(m.relu(m.bn1(m.conv1(x))))
+    features = m.layer4(m.layer3(m.layer2(m.layer1(t))))
+    return features.to_dense() if packed_trunk is not None else features
+
+
 def predict(pixels):
     model.eval()
     with torch.no_grad(), autocast():
-        return torch.softmax(model(to_input(pixels)).float(), 1).cpu()
+        features = trunk(to_input(pixels))
+        return torch.softmax(model.fc(torch.flatten(model.avgpool(features), 1)).float(), 1).cpu()
 
 
 def gradcam(pixels):
@@ -89,8 +107,7 @@ def gradcam(pixels):
     model.eval()
     x = to_input(pixels)
     with torch.no_grad(), autocast():
-        t = model.maxpool(model.relu(model.bn1(model.conv1(x))))
-        features = model.layer4(model.layer3(model.layer2(model.layer1(t))))
+        features = trunk(x)
     features.requires_grad_(True)
     with autocast():
         logits = model.fc(torch.flatten(model.avgpool(features), 1)).float()
@@ -152,6 +169,8 @@ def fold_batch_norm():
 
 
 fold_batch_norm()
+if device.type == "cpu" and autocast_dtype is None and torch.backends.mkldnn.is_available():
+    packed_trunk = torch.utils.mkldnn.to_mkldnn(copy.deepcopy(model))
 folded_infer_s = timed(lambda: predict(batch), args.iterations, args.warmup)
 folded_infer1_s = timed(lambda: predict(single), args.iterations * 4, args.warmup)
 folded_cam_s = timed(lambda: gradcam(single), args.iterations * 4, args.warmup)

@@ -127,6 +127,8 @@ export interface ModelInfo {
   channelsLast: boolean;
   /** Loaded with `inferenceOnly`: BatchNorm folded into the convolutions; it predicts and explains only. */
   inferenceOnly: boolean;
+  /** Inference-only fp32 on CPU: the trunk runs with oneDNN-packed weights (HISTOSCOPE_ONEDNN_PACKING=0: off). */
+  oneDnnPacked: boolean;
   learningRate: number;
   weightDecay: number;
   imageSize: number;

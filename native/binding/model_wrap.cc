@@ -51,6 +51,7 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
   parameters_ = classifier_->parameterCount(false);
   trainable_parameters_ = classifier_->parameterCount(true);
   inference_only_ = classifier_->inferenceOnly();
+  one_dnn_packed_ = classifier_->oneDnnPacked();
 }
 
 std::shared_ptr<Classifier> ModelWrap::live(const Napi::Env& env) const {
@@ -391,6 +392,7 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
   result.Set("precision", toString(options.precision));
   result.Set("channelsLast", Napi::Boolean::New(env, options.channels_last));
   result.Set("inferenceOnly", Napi::Boolean::New(env, inference_only_));
+  result.Set("oneDnnPacked", Napi::Boolean::New(env, one_dnn_packed_));
   result.Set("learningRate", Napi::Number::New(env, options.learning_rate));
   result.Set("weightDecay", Napi::Number::New(env, options.weight_decay));
   result.Set("imageSize", Napi::Number::New(env, static_cast<double>(options.image_size)));

@@ -46,7 +46,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   std::shared_ptr<Classifier> classifier_;
   int64_t parameters_ = 0;
   int64_t trainable_parameters_ = 0;
-  bool inference_only_ = false;  // folded before wrapping (load), so it never changes
+  bool inference_only_ = false;  // folded (and packed) before wrapping (load), so these never change
+  bool one_dnn_packed_ = false;
 };
 
 }  // namespace histoscope::binding

@@ -1,5 +1,6 @@
 #include "core/classifier.h"
 
+#include <cstdlib>
 #include <stdexcept>
 
 #include <torch/autograd.h>
@@ -57,11 +58,26 @@ void Classifier::foldForInference() {
   std::lock_guard<std::mutex> lock(mutex_);
   model_->eval();
   model_->foldBatchNorm();
+  const char* packing = std::getenv("HISTOSCOPE_ONEDNN_PACKING");
+  const bool allowed = !(packing && std::string(packing) == "0");
+  // bf16 on CPU already runs through oneDNN's AMX kernels under autocast; packing is for fp32.
+  if (allowed && !packed_ && device_.is_cpu() && options_.precision == Precision::kFp32 && PackedTrunk::available()) {
+    packed_ = std::make_unique<PackedTrunk>(*model_);
+  }
+}
+
+torch::Tensor Classifier::trunkFeatures(const torch::Tensor& input) {
+  return packed_ ? packed_->features(input) : model_->features(input);
 }
 
 bool Classifier::inferenceOnly() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return model_->batchNormFolded();
+}
+
+bool Classifier::oneDnnPacked() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return packed_ != nullptr;
 }
 
 void Classifier::refuseIfInferenceOnly(const std::string& action) const {
@@ -159,7 +175,7 @@ PredictResult Classifier::predictPixels(const torch::Tensor& pixels, const Predi
   torch::Tensor fallback;
   auto input = modelInput(pixels, nullptr, &options, &fallback);
   AutocastGuard autocast(device_.type(), torch::kBFloat16, options_.precision == Precision::kBf16);
-  result.logits = model_->forward(input).to(torch::kFloat32).to(torch::kCPU);
+  result.logits = model_->head(trunkFeatures(input)).to(torch::kFloat32).to(torch::kCPU);
   result.stain_fallback = fallback.to(torch::kCPU);
   return result;
 }
@@ -392,7 +408,7 @@ std::vector<GradCamResult> Classifier::gradcam(const ImageBatchView& images,
   {
     torch::NoGradGuard no_grad;
     AutocastGuard autocast(device_.type(), torch::kBFloat16, bf16);
-    features = model_->features(input).contiguous();
+    features = trunkFeatures(input).contiguous();
   }
   features.set_requires_grad(true);
   {

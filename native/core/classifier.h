@@ -14,6 +14,7 @@
 #include "core/cam_weights.h"
 #include "core/image_store.h"
 #include "core/options.h"
+#include "core/packed_trunk.h"
 #include "core/preprocess.h"
 #include "core/resnet.h"
 #include "core/stain/stain_target.h"
@@ -120,10 +121,13 @@ class Classifier {
                                           CheckpointInfo* info, const std::string& precision = "");
 
   // Serving, evaluation and Grad-CAM only need the forward pass in eval mode: folds BatchNorm into
-  // the convolutions (resnet.h), ~5-10% less work per image on CPU. Irreversible: afterwards a
+  // the convolutions (resnet.h), and for fp32 on CPU also reorders their weights once for oneDNN
+  // (packed_trunk.h; HISTOSCOPE_ONEDNN_PACKING=0 leaves them plain). Irreversible: afterwards a
   // train step, save() or loadWeights() is refused, since each would mix folded and unfolded weights.
   void foldForInference();
   bool inferenceOnly() const;
+  // Whether predict and Grad-CAM run the oneDNN-packed trunk (folded fp32 on CPU).
+  bool oneDnnPacked() const;
 
   const ClassifierOptions& options() const { return options_; }
   c10::Device device() const { return device_; }
@@ -162,6 +166,10 @@ class Classifier {
   // False while a rank without images runs its placeholder row through synchronised BatchNorm.
   bool rows_count_ = true;
   ResNet50 model_;
+  // The trunk with oneDNN-packed weights, once folded for fp32 CPU inference; null otherwise.
+  std::unique_ptr<PackedTrunk> packed_;
+  // layer4's output for eval-mode input: through packed_ when there is one.
+  torch::Tensor trunkFeatures(const torch::Tensor& input);
   StainTarget stain_;
   // Its own lock: info() reads the target from the JS thread and must not wait for a train step.
   mutable std::mutex stain_mutex_;

@@ -77,7 +77,7 @@ describe('parity with torchvision resnet50 (fp32, CPU)', function () {
     }
   });
 
-  it('still matches torchvision when loaded for inference only (BatchNorm folded), and then refuses to train or be saved', async () => {
+  it('still matches torchvision when loaded for inference only (BatchNorm folded, oneDNN-packed or not), and then refuses to train or be saved', async () => {
     const model = await Model.create({ device: 'cpu', precision: 'fp32' });
     const file = path.join(dir!, 'checkpoint.pt');
     await model.loadWeights(path.join(dir!, 'resnet50-2class-zip.pth'));
@@ -85,13 +85,21 @@ describe('parity with torchvision resnet50 (fp32, CPU)', function () {
     model.dispose();
     const plain = (await Model.load(file)).model;
     const { model: folded } = await Model.load(file, { inferenceOnly: true });
+    // The same, with the oneDNN packing turned off (read when a model is folded).
+    process.env.HISTOSCOPE_ONEDNN_PACKING = '0';
+    const unpacked = await Model.load(file, { inferenceOnly: true }).finally(() => delete process.env.HISTOSCOPE_ONEDNN_PACKING);
     try {
       expect([plain.info().inferenceOnly, folded.info().inferenceOnly]).to.deep.equal([false, true]);
+      expect([plain.info().oneDnnPacked, unpacked.model.info().oneDnnPacked]).to.deep.equal([false, false]);
+      expect(folded.info().oneDnnPacked, 'Debian\'s libtorch has oneDNN: an fp32 CPU model is packed').to.equal(true);
       const batch = { data: images, shape: [2, 224, 224, 3] as const };
       const logits = await folded.logits(batch);
       expect(maxAbsDiff(logits.flat(), reference.logits.flat())).to.be.at.most(1e-4);
       // Folding changed the computation (the fixture's BatchNorm statistics are random), not the answer.
       expect(maxAbsDiff(logits.flat(), (await plain.logits(batch)).flat())).to.be.above(0);
+      const unpackedLogits = (await unpacked.model.logits(batch)).flat();
+      expect(maxAbsDiff(unpackedLogits, reference.logits.flat())).to.be.at.most(1e-4);
+      expect(maxAbsDiff(unpackedLogits, logits.flat()), 'packed and plain weights are two computations').to.be.above(0);
       const cam = await folded.gradcam({ data: images.subarray(0, 224 * 224 * 3), shape: [1, 224, 224, 3] });
       expect(cam.targetClass).to.equal(reference.gradcam.targetClass);
       expect(maxAbsDiff(cam.cam, reference.gradcam.cam)).to.be.at.most(1e-3);
@@ -108,6 +116,7 @@ describe('parity with torchvision resnet50 (fp32, CPU)', function () {
     } finally {
       plain.dispose();
       folded.dispose();
+      unpacked.model.dispose();
     }
   });
 

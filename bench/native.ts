@@ -12,6 +12,7 @@ import * as path from 'node:path';
 
 import { getThreads, libtorchVersion, Model } from '../src/native';
 import { writeJsonAtomic } from '../src/util/atomic-write';
+import { tmpDir } from '../test/helpers/tmp-dir';
 import { TUNED_MALLOC_ENV } from './tuned-malloc';
 
 interface Figures {
@@ -49,29 +50,34 @@ function randomPixels(count: number, seed: number): Uint8Array {
   return data;
 }
 
+type Batch = { data: Uint8Array; shape: readonly [number, number, number, number] };
+
+/** Seconds per call: inference at batch 32 and at batch 1, and one Grad-CAM. */
+async function inferenceTimes(model: Model, batch: Batch, single: Batch, iterations: number): Promise<[number, number, number]> {
+  return [await timed(() => model.predict(batch), iterations, 2), await timed(() => model.predict(single), iterations * 4, 2),
+    await timed(() => model.gradcam(single), iterations * 4, 2)];
+}
+
 async function measureOurs(precision: 'fp32' | 'bf16', device: string, iterations: number): Promise<Figures> {
   const batchSize = 32;
   const model = await Model.create({ precision, device, trainable: 'layer4+fc' });
   try {
-    const batch = { data: randomPixels(batchSize, 1), shape: [batchSize, 224, 224, 3] as const };
-    const single = { data: batch.data.subarray(0, 224 * 224 * 3), shape: [1, 224, 224, 3] as const };
+    const batch: Batch = { data: randomPixels(batchSize, 1), shape: [batchSize, 224, 224, 3] };
+    const single: Batch = { data: batch.data.subarray(0, 224 * 224 * 3), shape: [1, 224, 224, 3] };
     const labels = Array.from({ length: batchSize }, (_, i) => i % 2);
     let step = 0;
     const train = await timed(() => model.trainStep(batch, labels, {
       classWeights: [1.5, 0.75],
       augment: { seed: step++, horizontalFlip: true, verticalFlip: true, rightAngleRotation: true },
     }), iterations, 2);
-    const infer = await timed(() => model.predict(batch), iterations, 2);
-    const infer1 = await timed(() => model.predict(single), iterations * 4, 2);
-    const cam = await timed(() => model.gradcam(single), iterations * 4, 2);
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-native-')), 'model.pt');
+    const [infer, infer1, cam] = await inferenceTimes(model, batch, single, iterations);
+    // As the registry serves it: the same weights loaded back for inference only.
+    const file = path.join(tmpDir('bench-native'), 'model.pt');
     await model.save(file);
     const { model: served } = await Model.load(file, { device, precision, inferenceOnly: true });
-    fs.rmSync(path.dirname(file), { recursive: true, force: true });
-    let folded: number[];
+    let folded: [number, number, number];
     try {
-      folded = [await timed(() => served.predict(batch), iterations, 2), await timed(() => served.predict(single), iterations * 4, 2),
-        await timed(() => served.gradcam(single), iterations * 4, 2)];
+      folded = await inferenceTimes(served, batch, single, iterations);
     } finally {
       served.dispose();
     }
